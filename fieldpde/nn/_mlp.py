@@ -1,0 +1,141 @@
+"""A plain multilayer perceptron with the SIREN calling convention, for comparisons."""
+
+import math
+from collections.abc import Callable
+from functools import partial
+from typing import final
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .._checks import last_axis, positive_int
+from ..ops._jet import Jet
+from ._stack import jet_layers, run_layers
+
+_ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
+    "relu": jax.nn.relu,
+    "tanh": jnp.tanh,
+    "gelu": partial(jax.nn.gelu, approximate=False),
+    "sin": jnp.sin,
+    "silu": jax.nn.silu,
+    "softplus": jax.nn.softplus,
+}
+
+
+@final
+class Dense(eqx.Module):
+    """Affine layer $xW + b$ optionally followed by a named elementwise activation.
+
+    Attributes:
+        W: weights, shape ``(in_features, out_features)``.
+        b: bias, shape ``(out_features,)``.
+        activation: a name from ``MLP.activations`` or ``None`` for a linear layer.
+    """
+
+    W: Float[Array, "i o"]
+    b: Float[Array, " o"]
+    activation: str | None = eqx.field(static=True)
+
+    @classmethod
+    def init(cls, in_features: int, out_features: int, *, key: PRNGKeyArray,
+             activation: str | None = None, dtype=None) -> "Dense":
+        """LeCun-uniform init $\\mathcal{U}(\\pm 1/\\sqrt{d_\\text{in}})$ (PyTorch's and equinox's)."""
+        if activation is not None and activation not in _ACTIVATIONS:
+            raise ValueError(
+                f"`activation` must be one of {sorted(_ACTIVATIONS)} or None, got {activation!r}"
+            )
+        dtype = jnp.result_type(float) if dtype is None else dtype
+        lim = 1.0 / math.sqrt(in_features)
+        wkey, bkey = jax.random.split(key)
+        W = jax.random.uniform(wkey, (in_features, out_features), dtype, -lim, lim)
+        b = jax.random.uniform(bkey, (out_features,), dtype, -lim, lim)
+        return cls(W=W, b=b, activation=activation)
+
+    @property
+    def in_features(self) -> int:
+        return self.W.shape[0]
+
+    def pre_activation(self, x: Float[Array, "*batch i"]) -> Float[Array, "*batch o"]:
+        """The affine part $xW + b$."""
+        return last_axis("x", x, self.in_features, "Dense") @ self.W + self.b
+
+    def __call__(self, x: Float[Array, "*batch i"]) -> Float[Array, "*batch o"]:
+        z = self.pre_activation(x)
+        return z if self.activation is None else _ACTIVATIONS[self.activation](z)
+
+    def forward_laplacian(self, jet: Jet) -> Jet:
+        """Push a `Jet` through the layer."""
+        z = jet.linear(self.W, self.b)
+        if self.activation is None:
+            return z
+        if self.activation == "sin":
+            return z.sine(1.0)
+        return z.elementwise(_ACTIVATIONS[self.activation])
+
+
+@final
+class MLP(eqx.Module):
+    """A fully connected network $(\\dots, d) \\to (\\dots, m)$ with a linear readout.
+
+    Same calling convention and `forward_laplacian` fast path as `SIREN`, so it can stand in
+    as a baseline anywhere a field is expected. Note that ReLU has a zero second derivative,
+    so a ReLU network's Laplacian vanishes almost everywhere: use tanh, gelu, silu or sin
+    for second-order PDEs.
+
+    Example:
+        >>> import jax.random as jr, jax.numpy as jnp
+        >>> net = MLP.init(1, 64, 1, depth=4, key=jr.key(0), activation="tanh")
+        >>> net(jnp.zeros((10, 1))).shape
+        (10, 1)
+    """
+
+    layers: tuple[Dense, ...]
+    activations = tuple(sorted(_ACTIVATIONS))
+
+    @classmethod
+    def init(
+        cls,
+        in_features: int,
+        hidden_features: int,
+        out_features: int,
+        *,
+        depth: int,
+        key: PRNGKeyArray,
+        activation: str = "relu",
+        dtype=None,
+    ) -> "MLP":
+        """Build an MLP of `depth` layers (counting the readout, as for `SIREN.init`).
+
+        Raises:
+            ValueError: `depth` < 2, a non-positive size, or an unknown `activation`.
+        """
+        depth = positive_int("depth", depth, minimum=2, hint="first layer plus linear readout")
+        sizes = (
+            [positive_int("in_features", in_features)]
+            + [positive_int("hidden_features", hidden_features)] * (depth - 1)
+            + [positive_int("out_features", out_features)]
+        )
+        if activation not in _ACTIVATIONS:
+            raise ValueError(
+                f"`activation` must be one of {sorted(_ACTIVATIONS)}, got {activation!r}"
+            )
+        keys = jax.random.split(key, depth)
+        layers = tuple(
+            Dense.init(sizes[i], sizes[i + 1], key=keys[i],
+                       activation=None if i == depth - 1 else activation, dtype=dtype)
+            for i in range(depth)
+        )
+        return cls(layers=layers)
+
+    @property
+    def in_features(self) -> int:
+        return self.layers[0].in_features
+
+    def __call__(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch m"]:
+        return run_layers(self.layers, x, "MLP")
+
+    def forward_laplacian(self, jet: Jet) -> Jet:
+        """Push a `Jet` through every layer (see `fieldpde.ops.value_grad_laplacian`)."""
+        return jet_layers(self.layers, jet, "MLP")
