@@ -13,6 +13,7 @@ extra reverse passes a nested-autodiff Laplacian pays per point.
 """
 
 from collections.abc import Callable
+from typing import final
 
 import equinox as eqx
 import jax
@@ -23,6 +24,7 @@ from .._types import Dims
 from ._dims import resolve_dims
 
 
+@final
 class Jet(eqx.Module):
     """Value, first derivatives along ``k`` coordinates, and Laplacian over them.
 
