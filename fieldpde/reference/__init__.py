@@ -1,0 +1,13 @@
+r"""Classical reference solvers that give ground truth for neural PDE solvers.
+
+Second-order finite differences on uniform tensor grids (scipy.sparse, solved by sparse LU):
+`poisson_fd` for $-\Delta u = f$ and `helmholtz_fd` for $\Delta u + k^2 u = q$, with
+Dirichlet data on a box or on a masked domain such as an L-shape. Both return a
+`GridSolution`: node coordinates, node values (indexing ``"ij"``) and an interpolant to
+compare a neural field at scattered points. Data are numpy arrays; callables receive one
+coordinate array per axis, ``f(x, y)``, and are evaluated in float64 when written with numpy.
+"""
+
+from ._finite_difference import helmholtz_fd as helmholtz_fd
+from ._finite_difference import poisson_fd as poisson_fd
+from ._solution import GridSolution as GridSolution
