@@ -24,6 +24,23 @@ from .._types import Dims
 from ._dims import resolve_dims
 
 
+@jax.custom_jvp
+def sincos(z: Array) -> tuple[Array, Array]:
+    """$(\\sin z, \\cos z)$ whose derivative reuses the two outputs.
+
+    Plain autodiff of ``jnp.sin`` and ``jnp.cos`` evaluates ``cos`` and ``sin`` again in the
+    backward pass; reusing the forward values keeps one sine and one cosine per unit.
+    """
+    return jnp.sin(z), jnp.cos(z)
+
+
+@sincos.defjvp
+def _sincos_jvp(primals, tangents):
+    (z,), (dz,) = primals, tangents
+    s, c = sincos(z)
+    return (s, c), (c * dz, -s * dz)
+
+
 @final
 class Jet(eqx.Module):
     """Value, first derivatives along ``k`` coordinates, and Laplacian over them.
@@ -79,8 +96,7 @@ class Jet(eqx.Module):
 
     def sine(self, omega: float = 1.0) -> "Jet":
         """Apply $\\sin(\\omega z)$, sharing one sine and one cosine evaluation."""
-        s = jnp.sin(omega * self.value)
-        c = jnp.cos(omega * self.value)
+        s, c = sincos(omega * self.value)
         return self._chain(s, omega * c, -(omega**2) * s)
 
     def elementwise(self, fn: Callable[[Array], Array]) -> "Jet":
