@@ -268,3 +268,22 @@ def test_fast_path_float32_agrees_to_rounding(key):
     # float32 rounding (eps 6e-8) grows with depth and omega; 1e-5 of the scale is ample.
     assert float(jnp.max(jnp.abs(fast.laplacian - ref))) < 1e-5 * scale
     assert np.isfinite(np.asarray(fast.laplacian)).all()
+
+
+def test_space_time_gradient_with_spatial_laplacian(key):
+    # one pass gives u_t and the spatial Laplacian of a field on (x, y, t) points
+    net = SIREN.init(3, 16, 1, depth=3, key=key, first_omega=2.0, hidden_omega=2.0)
+    x = jax.random.uniform(jax.random.key(3), (8, 3))
+    for method in ("forward", "autodiff"):
+        d = vgl(net, x, laplacian_dims=(0, 1), method=method)
+        assert d.grad.shape == (8, 1, 3)
+        ref = jax.jit(jax.vmap(ops.laplacian(net, dims=(0, 1))))(x)
+        assert_close(d.laplacian, ref, rtol=1e-10, atol=1e-10, what=method)
+    # the rows follow the order of `dims`
+    d = vgl(net, x, dims=(2, 1, 0), laplacian_dims=(1,))
+    ref = jax.jit(jax.vmap(ops.laplacian(net, dims=1)))(x)
+    assert_close(d.laplacian, ref, rtol=1e-10, atol=1e-10)
+    with pytest.raises(ValueError, match="`laplacian_dims`"):
+        ops.value_grad_laplacian(net, x, dims=(0, 1), laplacian_dims=2)
+    with pytest.raises(ValueError, match="`laplacian_dims`"):
+        ops.value_grad_laplacian(lambda p: p[:1], x, dims=(0, 1), laplacian_dims=2)

@@ -16,7 +16,7 @@ from jaxtyping import Array, Float
 
 from .._types import Dims
 from ._autodiff import jacobian, laplacian
-from ._jet import Jet
+from ._jet import Jet, laplacian_rows
 
 
 class FieldDerivatives(NamedTuple):
@@ -43,6 +43,7 @@ def value_grad_laplacian(
     x: Float[Array, "*batch d"],
     *,
     dims: Dims = None,
+    laplacian_dims: Dims = None,
     method: Literal["auto", "forward", "autodiff"] = "auto",
 ) -> FieldDerivatives:
     r"""Value, gradient and Laplacian of `field` at the points `x`.
@@ -53,6 +54,9 @@ def value_grad_laplacian(
         x: points, shape ``(*batch, d)``.
         dims: coordinates to differentiate along (default all; e.g. ``slice(0, -1)`` for
             the space part of space-time points).
+        laplacian_dims: coordinates the Laplacian sums over (default: `dims`), e.g.
+            ``dims=None, laplacian_dims=slice(0, -1)`` gives the full space-time gradient
+            and the spatial Laplacian of ``(x, y, t)`` points in one pass.
         method: ``"auto"`` uses the forward-Laplacian pass when `field` supports it and
             autodiff otherwise; ``"forward"`` requires the fast pass; ``"autodiff"``
             forces the fallback (useful to cross-check).
@@ -80,17 +84,22 @@ def value_grad_laplacian(
             "use method='auto' to fall back to autodiff"
         )
     if fast and method != "autodiff":
-        out = field.forward_laplacian(Jet.from_input(x, dims))
+        out = field.forward_laplacian(Jet.from_input(x, dims, laplacian_dims))
         return FieldDerivatives(out.value, jnp.swapaxes(out.jac, -1, -2), out.lap)
-    return _autodiff_path(field, x, dims)
+    laplacian_rows(dims, laplacian_dims, x.shape[-1])  # same argument checks as the jet
+    return _autodiff_path(field, x, dims, dims if laplacian_dims is None else laplacian_dims)
 
 
-def _autodiff_path(field, x, dims) -> FieldDerivatives:
+def _autodiff_path(field, x, dims, laplacian_dims) -> FieldDerivatives:
     def pointwise(p):
         return jnp.atleast_1d(jnp.asarray(field(p)))
 
     def one(p):
-        return pointwise(p), jacobian(pointwise, dims)(p), laplacian(pointwise, dims)(p)
+        return (
+            pointwise(p),
+            jacobian(pointwise, dims)(p),
+            laplacian(pointwise, laplacian_dims)(p),
+        )
 
     batch = x.shape[:-1]
     flat = x.reshape((-1, x.shape[-1]))

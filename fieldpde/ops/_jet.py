@@ -18,10 +18,27 @@ from typing import final
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from .._types import Dims
 from ._dims import resolve_dims
+
+
+def laplacian_rows(dims: Dims, laplacian_dims: Dims, d: int) -> tuple[int, ...] | None:
+    """Positions within `dims` of the `laplacian_dims` coordinates (``None``: all of them)."""
+    idx = resolve_dims(dims, d)
+    if laplacian_dims is None:
+        return None
+    lap_idx = resolve_dims(laplacian_dims, d)
+    missing = [i for i in lap_idx if i not in idx]
+    if missing:
+        raise ValueError(
+            f"`laplacian_dims` {laplacian_dims!r} includes coordinates {missing} that "
+            f"`dims` {dims!r} does not differentiate along"
+        )
+    rows = tuple(idx.index(i) for i in lap_idx)
+    return None if rows == tuple(range(len(idx))) else rows
 
 
 @jax.custom_jvp
@@ -49,8 +66,10 @@ class Jet(eqx.Module):
         value: $h(x)$, shape ``(*batch, w)``.
         jac: $\\partial h / \\partial x_{i}$ for the ``k`` selected coordinates, shape
             ``(*batch, k, w)``.
-        lap: $\\sum_i \\partial^2 h / \\partial x_i^2$ over the selected coordinates,
+        lap: $\\sum_i \\partial^2 h / \\partial x_i^2$ over the Laplacian coordinates,
             shape ``(*batch, w)``.
+        lap_rows: which of the ``k`` derivative rows the Laplacian sums over (``None``: all),
+            so a space-time jet can carry $\\partial_t$ and the spatial Laplacian together.
 
     Example:
         >>> import jax.numpy as jnp
@@ -63,10 +82,20 @@ class Jet(eqx.Module):
     value: Float[Array, "*batch w"]
     jac: Float[Array, "*batch k w"]
     lap: Float[Array, "*batch w"]
+    lap_rows: tuple[int, ...] | None = eqx.field(static=True, default=None)
 
     @classmethod
-    def from_input(cls, x: Float[Array, "*batch d"], dims: Dims = None) -> "Jet":
-        """The jet of the identity map at points `x`, differentiating along `dims`."""
+    def from_input(
+        cls, x: Float[Array, "*batch d"], dims: Dims = None, laplacian_dims: Dims = None
+    ) -> "Jet":
+        """The jet of the identity map at points `x`.
+
+        Args:
+            x: points, shape ``(*batch, d)``.
+            dims: coordinates to take first derivatives along (default all).
+            laplacian_dims: coordinates the Laplacian sums over (default: `dims`); each
+                must also be in `dims`.
+        """
         x = jnp.asarray(x)
         if x.ndim == 0:
             raise ValueError("`x` must have a last axis of coordinates, got a scalar")
@@ -75,7 +104,8 @@ class Jet(eqx.Module):
         idx = resolve_dims(dims, x.shape[-1])
         seeds = jnp.eye(x.shape[-1], dtype=x.dtype)[jnp.asarray(idx)]
         jac = jnp.broadcast_to(seeds, x.shape[:-1] + seeds.shape)
-        return cls(value=x, jac=jac, lap=jnp.zeros_like(x))
+        rows = laplacian_rows(dims, laplacian_dims, x.shape[-1])
+        return cls(value=x, jac=jac, lap=jnp.zeros_like(x), lap_rows=rows)
 
     @property
     def num_dims(self) -> int:
@@ -87,12 +117,21 @@ class Jet(eqx.Module):
         value = self.value @ W
         if b is not None:
             value = value + b
-        return Jet(value=value, jac=self.jac @ W, lap=self.lap @ W)
+        return self._replace(value, self.jac @ W, self.lap @ W)
+
+    def _replace(self, value: Array, jac: Array, lap: Array) -> "Jet":
+        return Jet(value=value, jac=jac, lap=lap, lap_rows=self.lap_rows)
+
+    def _lap_sum(self, pairwise: Array) -> Array:
+        """Sum a ``(*batch, k, w)`` array over the Laplacian rows."""
+        if self.lap_rows is not None:
+            pairwise = jnp.take(pairwise, np.asarray(self.lap_rows), axis=-2)
+        return jnp.sum(pairwise, axis=-2)
 
     def _chain(self, f: Array, df: Array, d2f: Array) -> "Jet":
         jac = df[..., None, :] * self.jac
-        lap = df * self.lap + d2f * jnp.sum(jnp.square(self.jac), axis=-2)
-        return Jet(value=f, jac=jac, lap=lap)
+        lap = df * self.lap + d2f * self._lap_sum(jnp.square(self.jac))
+        return self._replace(f, jac, lap)
 
     def sine(self, omega: float = 1.0) -> "Jet":
         """Apply $\\sin(\\omega z)$, sharing one sine and one cosine evaluation."""
@@ -110,15 +149,15 @@ class Jet(eqx.Module):
 
     def scale(self, a: float | Array) -> "Jet":
         """Multiply by a constant (or a constant per channel)."""
-        return Jet(value=a * self.value, jac=a * self.jac, lap=a * self.lap)
+        return self._replace(a * self.value, a * self.jac, a * self.lap)
 
     def __add__(self, other: "Jet") -> "Jet":
-        return Jet(self.value + other.value, self.jac + other.jac, self.lap + other.lap)
+        return self._replace(self.value + other.value, self.jac + other.jac, self.lap + other.lap)
 
     def __mul__(self, other: "Jet") -> "Jet":
         """Product rule: $\\Delta(fg) = f\\Delta g + g \\Delta f + 2 \\nabla f\\cdot\\nabla g$."""
         value = self.value * other.value
         jac = self.value[..., None, :] * other.jac + other.value[..., None, :] * self.jac
-        cross = jnp.sum(self.jac * other.jac, axis=-2)
+        cross = self._lap_sum(self.jac * other.jac)
         lap = self.value * other.lap + other.value * self.lap + 2.0 * cross
-        return Jet(value=value, jac=jac, lap=lap)
+        return self._replace(value, jac, lap)
