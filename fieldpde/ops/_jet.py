@@ -147,6 +147,32 @@ class Jet(eqx.Module):
         (f, df), (_, d2f) = jax.jvp(first, (self.value,), (jnp.ones_like(self.value),))
         return self._chain(f, df, d2f)
 
+    def pointwise(self, fn: Callable[[Array], Array]) -> "Jet":
+        r"""Apply a function of one vector, ``fn: (w,) -> (o,)`` or scalar, by the chain rule.
+
+        With $g = \nabla f$ and $H = \nabla^2 f$ from autodiff at each point:
+        $\partial_i f(h) = g\,\partial_i h$ and
+        $\Delta f(h) = g\,\Delta h + \sum_i \partial_i h^\top H\, \partial_i h$.
+        Meant for small maps (boundary data, distance functions of the coordinates).
+        """
+        v = self.value
+        batch = v.shape[:-1]
+
+        def f(h):
+            return jnp.atleast_1d(jnp.asarray(fn(h), dtype=h.dtype))
+
+        flat = v.reshape((-1, v.shape[-1]))
+        value = jax.vmap(f)(flat)
+        g = jax.vmap(jax.jacfwd(f))(flat)  # (N, o, w)
+        H = jax.vmap(jax.hessian(f))(flat)  # (N, o, w, w)
+        o = value.shape[-1]
+        g = g.reshape(batch + (o, v.shape[-1]))
+        H = H.reshape(batch + (o, v.shape[-1], v.shape[-1]))
+        jac = jnp.einsum("...kw,...ow->...ko", self.jac, g)
+        quad = jnp.einsum("...kw,...owv,...kv->...ko", self.jac, H, self.jac)
+        lap = jnp.einsum("...w,...ow->...o", self.lap, g) + self._lap_sum(quad)
+        return self._replace(value.reshape(batch + (o,)), jac, lap)
+
     def scale(self, a: float | Array) -> "Jet":
         """Multiply by a constant (or a constant per channel)."""
         return self._replace(a * self.value, a * self.jac, a * self.lap)

@@ -1,3 +1,8 @@
-"""Training: optax loops over neural fields."""
+"""Training: `fit` a field to a `Problem`, checkpoints, and a generic `minimize` loop."""
 
+from ._adaptive import AdaptiveSampling as AdaptiveSampling
+from ._checkpoint import load_checkpoint as load_checkpoint
+from ._checkpoint import save_checkpoint as save_checkpoint
+from ._fit import FitResult as FitResult
+from ._fit import fit as fit
 from ._minimize import minimize as minimize

@@ -1,0 +1,14 @@
+"""Constraints: the terms of the Eq. 3 loss, and hard-constraint output transforms."""
+
+from ._base import AbstractConstraint as AbstractConstraint
+from ._base import Batch as Batch
+from ._boundary import Dirichlet as Dirichlet
+from ._boundary import Neumann as Neumann
+from ._boundary import Robin as Robin
+from ._hard import BallDistance as BallDistance
+from ._hard import BoxDistance as BoxDistance
+from ._hard import HardDirichlet as HardDirichlet
+from ._initial import Initial as Initial
+from ._observations import Observations as Observations
+from ._pde import Residual as Residual
+from ._periodic import Periodic as Periodic

@@ -1,0 +1,62 @@
+"""Initial conditions of a time-dependent problem on a space-time domain."""
+
+from typing import Any, final
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from ..domains import SpaceTime
+from ..ops import value_grad_laplacian
+from ._base import AbstractConstraint, Batch, Norm, check_norm
+from ._region import as_pointwise, check_region, field_values, pointwise_values
+
+
+@final
+class Initial(AbstractConstraint):
+    r"""$u(x, t_0) = g(x)$, and optionally $\partial_t u(x, t_0) = h(x)$, on the initial slice.
+
+    `value` and `velocity` are functions of the spatial point only (``(d-1,)``, time
+    excluded) or numbers; the time coordinate is the last one.
+
+    Attributes:
+        value: $g$.
+        domain: a `SpaceTime` domain.
+        velocity: $h$, for equations second order in time (waves); ``None`` to skip.
+        num_points, method, weight, norm: as for `Residual`.
+    """
+
+    value: Any = eqx.field(static=True)
+    domain: SpaceTime
+    velocity: Any = eqx.field(static=True)
+    num_points: int = eqx.field(static=True)
+    method: str = eqx.field(static=True)
+    weight: float = eqx.field(static=True)
+    norm: Norm = eqx.field(static=True)
+
+    def __init__(self, value: Any, domain: SpaceTime, *, velocity: Any = None,
+                 num_points: int = 256, method: str = "sobol", weight: float = 1.0,
+                 norm: Norm = "squared"):
+        self.num_points = check_region(domain, "initial", num_points, "Initial")
+        self.value = as_pointwise(value, "value")
+        self.velocity = None if velocity is None else as_pointwise(velocity, "velocity")
+        self.domain = domain
+        self.method = method
+        self.weight = float(weight)
+        self.norm = check_norm(norm)
+
+    def sample(self, key: PRNGKeyArray) -> Batch:
+        return Batch(self.domain.sample_initial(self.num_points, key=key, method=self.method))
+
+    @property
+    def measure(self) -> float:
+        return self.domain.initial_measure
+
+    def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
+        x = batch.points
+        space = x[:, :-1]
+        parts = [field_values(field, x) - pointwise_values(self.value, space)]
+        if self.velocity is not None:
+            u_t = value_grad_laplacian(field, x, dims=-1).grad[..., 0]
+            parts.append(u_t - pointwise_values(self.velocity, space))
+        return jnp.concatenate(parts, axis=-1)

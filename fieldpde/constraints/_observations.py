@@ -1,0 +1,92 @@
+"""Data: the field must pass through noisy observations."""
+
+from typing import Any, final
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .._checks import positive_float, positive_int
+from ._base import AbstractConstraint, Batch, Norm, check_norm
+from ._region import field_values
+
+
+@final
+class Observations(AbstractConstraint):
+    r"""Observed values $y_i \approx u(x_i)$ with noise scale $\sigma$.
+
+    The residual is $(u(x_i) - y_i)/\sigma$, so with the squared norm the loss is the
+    Gaussian negative log-likelihood up to a constant (times the weight); the region
+    measure is 1, i.e. the loss is a mean over the data. With `batch_size` each step
+    uses a random subset of the data.
+
+    Attributes:
+        points: observation locations, ``(n, d)``.
+        values: observed values, ``(n,)`` or ``(n, m)``.
+        noise_scale: $\sigma$, a number or one per output.
+        batch_size: points per step (``None``: all).
+        weight, norm: as for `Residual`.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> x = jnp.linspace(0, 1, 5)[:, None]
+        >>> obs = Observations(x, 2 * x[:, 0], noise_scale=0.1)
+        >>> float(obs.loss(lambda p: 2 * p, obs.sample(jax.random.key(0))))
+        0.0
+    """
+
+    points: Float[Array, "n d"]
+    values: Float[Array, "n m"]
+    noise_scale: Float[Array, " m"]
+    batch_size: int | None = eqx.field(static=True)
+    weight: float = eqx.field(static=True)
+    norm: Norm = eqx.field(static=True)
+
+    def __init__(self, points: Any, values: Any, *, noise_scale: Any = 1.0,
+                 batch_size: int | None = None, weight: float = 1.0, norm: Norm = "squared"):
+        points = jnp.asarray(points)
+        values = jnp.asarray(values)
+        if points.ndim != 2:
+            raise ValueError(f"`points` must have shape (n, d), got {points.shape}")
+        if values.ndim == 1:
+            values = values[:, None]
+        if values.ndim != 2 or values.shape[0] != points.shape[0]:
+            raise ValueError(
+                f"`values` must have shape (n,) or (n, m) with n = {points.shape[0]} points, "
+                f"got {values.shape}"
+            )
+        if not (np.all(np.isfinite(np.asarray(points))) and np.all(np.isfinite(np.asarray(values)))):
+            raise ValueError("`points` and `values` must be finite (drop missing data first)")
+        sigma = np.atleast_1d(np.asarray(noise_scale, dtype=float))
+        for s in sigma:
+            positive_float("noise_scale", float(s))
+        if sigma.shape not in ((1,), (values.shape[1],)):
+            raise ValueError(
+                f"`noise_scale` must be a number or one per output ({values.shape[1]}), "
+                f"got shape {sigma.shape}"
+            )
+        self.points = points
+        self.values = values
+        self.noise_scale = jnp.asarray(sigma, dtype=values.dtype)
+        self.batch_size = None if batch_size is None else positive_int("batch_size", batch_size)
+        if self.batch_size is not None and self.batch_size > points.shape[0]:
+            raise ValueError(
+                f"`batch_size` {batch_size} exceeds the number of observations {points.shape[0]}"
+            )
+        self.weight = float(weight)
+        self.norm = check_norm(norm)
+
+    def sample(self, key: PRNGKeyArray) -> Batch:
+        if self.batch_size is None:
+            return Batch(self.points, extra=self.values)
+        idx = jax.random.choice(key, self.points.shape[0], (self.batch_size,), replace=False)
+        return Batch(self.points[idx], extra=self.values[idx])
+
+    @property
+    def measure(self) -> float:
+        return 1.0
+
+    def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
+        return (field_values(field, batch.points) - batch.extra) / self.noise_scale

@@ -1,0 +1,127 @@
+"""The PDE residual constraint."""
+
+import inspect
+from collections.abc import Callable
+from typing import Any, Literal, final
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .._types import Dims
+from ..domains import AbstractDomain
+from ..ops import value_grad_laplacian
+from ._base import AbstractConstraint, Batch, Norm, check_norm
+from ._region import Part, check_region, region_measure, sample_region
+
+
+def takes_params(fn: Callable[..., Any], plain: int, name: str) -> bool:
+    """Whether `fn` wants a trailing ``params`` argument after its `plain` arguments."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return False
+    positional = [
+        p for p in sig.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
+        return True
+    if len(positional) not in (plain, plain + 1):
+        args = ", ".join(["x", "d"][:plain])
+        raise TypeError(
+            f"`{name}` must take ({args}) or ({args}, params), but its signature is {sig}"
+        )
+    return len(positional) == plain + 1
+
+
+@final
+class Residual(AbstractConstraint):
+    r"""A PDE residual $C(x, u, \nabla u, \Delta u, \dots) = 0$ over a region.
+
+    With ``uses="derivatives"`` (default) the residual is written from the field's value,
+    gradient and Laplacian at one point, which fieldpde computes for the whole batch in one
+    pass (the forward-Laplacian fast path for SIREN/MLP fields, autodiff otherwise)::
+
+        Residual(lambda x, d: d.laplacian + k**2 * d.value - q(x), domain)
+
+    ``d`` has ``value (m,)``, ``grad (m, k)`` and ``laplacian (m,)``. With
+    ``uses="field"`` the function gets the pointwise field instead, for any other
+    operator (``lambda x, u: ops.divergence(u)(x)``). A third argument, if the function
+    takes one, receives the trainable PDE parameters (inverse problems).
+
+    Attributes:
+        fn: the residual of one point.
+        domain: where to sample (``part="interior"`` by default).
+        num_points: points per training step.
+        method: sampler: ``"uniform"``, ``"sobol"``, ``"halton"`` or ``"grid"``.
+        weight: $w_m$ in Eq. 3.
+        norm: ``"squared"`` (default), ``"l2"`` or ``"l1"``.
+        dims, laplacian_dims: coordinates the gradient / Laplacian are taken along
+            (for ``(x, y, t)`` points: ``laplacian_dims=(0, 1)`` for the spatial Laplacian).
+    """
+
+    fn: Callable[..., Any] = eqx.field(static=True)
+    domain: AbstractDomain
+    num_points: int = eqx.field(static=True)
+    method: str = eqx.field(static=True)
+    weight: float = eqx.field(static=True)
+    norm: Norm = eqx.field(static=True)
+    part: Part = eqx.field(static=True)
+    uses: Literal["derivatives", "field"] = eqx.field(static=True)
+    dims: Dims = eqx.field(static=True)
+    laplacian_dims: Dims = eqx.field(static=True)
+    _with_params: bool = eqx.field(static=True)
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        domain: AbstractDomain,
+        *,
+        num_points: int = 1024,
+        method: str = "sobol",
+        weight: float = 1.0,
+        norm: Norm = "squared",
+        part: Part = "interior",
+        uses: Literal["derivatives", "field"] = "derivatives",
+        dims: Dims = None,
+        laplacian_dims: Dims = None,
+    ):
+        if not callable(fn):
+            raise TypeError(f"`fn` must be callable, got {type(fn).__name__}")
+        if uses not in ("derivatives", "field"):
+            raise ValueError(f"`uses` must be 'derivatives' or 'field', got {uses!r}")
+        self.num_points = check_region(domain, part, num_points, "Residual")
+        self._with_params = takes_params(fn, 2, "fn")
+        self.fn = fn
+        self.domain = domain
+        self.method = method
+        self.weight = float(weight)
+        self.norm = check_norm(norm)
+        self.part = part
+        self.uses = uses
+        self.dims = tuple(dims) if isinstance(dims, list) else dims
+        self.laplacian_dims = (
+            tuple(laplacian_dims) if isinstance(laplacian_dims, list) else laplacian_dims
+        )
+
+    def sample(self, key: PRNGKeyArray) -> Batch:
+        return sample_region(self.domain, self.part, self.num_points, key, self.method)
+
+    @property
+    def measure(self) -> float:
+        return region_measure(self.domain, self.part)
+
+    def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
+        extra = (params,) if self._with_params else ()
+        x = batch.points
+        if self.uses == "field":
+            def pointwise_field(p):
+                return field(p)
+
+            out = jax.vmap(lambda p: jnp.asarray(self.fn(p, pointwise_field, *extra)))(x)
+        else:
+            d = value_grad_laplacian(field, x, dims=self.dims, laplacian_dims=self.laplacian_dims)
+            out = jax.vmap(lambda p, di: jnp.asarray(self.fn(p, di, *extra)))(x, d)
+        return out.reshape(x.shape[0], -1)

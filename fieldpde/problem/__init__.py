@@ -1,0 +1,3 @@
+"""Problems: constraints + trainable coefficients + exact or reference solution."""
+
+from ._problem import Problem as Problem

@@ -1,0 +1,129 @@
+"""A PDE problem: named constraints, trainable coefficients and a ground truth."""
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, final
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from ..constraints import AbstractConstraint, Batch
+from ..domains import AbstractDomain
+
+
+def _named(constraints: Any) -> dict[str, AbstractConstraint]:
+    if isinstance(constraints, Mapping):
+        named = dict(constraints)
+    elif isinstance(constraints, Sequence) and not isinstance(constraints, str):
+        named = {}
+        for c in constraints:
+            base = type(c).__name__.lower()
+            name, i = base, 1
+            while name in named:
+                i += 1
+                name = f"{base}_{i}"
+            named[name] = c
+    else:
+        raise TypeError(
+            f"`constraints` must be a dict of name -> constraint or a list, got "
+            f"{type(constraints).__name__}"
+        )
+    if not named:
+        raise ValueError("`constraints` must hold at least one constraint")
+    for name, c in named.items():
+        if not isinstance(c, AbstractConstraint):
+            raise TypeError(f"constraint {name!r} is a {type(c).__name__}, not a constraint")
+    return named
+
+
+@final
+class Problem(eqx.Module):
+    r"""Constraints whose weighted sum is the Eq. 3 loss, plus what the answer should be.
+
+    Attributes:
+        constraints: name -> constraint (a list gets names from the class names).
+        domain: where the solution lives (for evaluation grids and errors); defaults to
+            the domain of the first constraint that has one.
+        exact: the exact solution, pointwise ``(d,) -> ()`` or ``(m,)``, if known.
+        reference: a reference solution on batches ``(n, d) -> (n,)`` or ``(n, m)`` (e.g. a
+            finite-difference `fieldpde.reference.GridSolution`), used when `exact` is None.
+        params: initial values of trainable PDE coefficients (any pytree, e.g.
+            ``{"k": 0.5}``), passed to residuals that take a ``params`` argument and
+            learned alongside the field (inverse problems).
+        name: a label for reports.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from fieldpde.constraints import Dirichlet, Residual
+        >>> from fieldpde.domains import Box
+        >>> box = Box([0.0, 0.0], [1.0, 1.0])
+        >>> problem = Problem([
+        ...     Residual(lambda x, d: d.laplacian + 2.0, box),
+        ...     Dirichlet(0.0, box),
+        ... ])
+        >>> sorted(problem.constraints)
+        ['dirichlet', 'residual']
+    """
+
+    constraints: dict[str, AbstractConstraint]
+    domain: AbstractDomain | None
+    exact: Callable[[Array], Array] | None = eqx.field(static=True)
+    reference: Any = eqx.field(static=True)
+    params: Any
+    name: str = eqx.field(static=True)
+
+    def __init__(self, constraints: Any, *, domain: AbstractDomain | None = None,
+                 exact: Callable[[Array], Array] | None = None, reference: Any = None,
+                 params: Any = None, name: str = "problem"):
+        self.constraints = _named(constraints)
+        if domain is None:
+            domain = next((getattr(c, "domain", None) for c in self.constraints.values()
+                           if isinstance(getattr(c, "domain", None), AbstractDomain)), None)
+        self.domain = domain
+        if exact is not None and not callable(exact):
+            raise TypeError(f"`exact` must be callable, got {type(exact).__name__}")
+        if reference is not None and not callable(reference):
+            raise TypeError(f"`reference` must be callable, got {type(reference).__name__}")
+        self.exact = exact
+        self.reference = reference
+        self.params = params
+        self.name = name
+
+    def sample(self, key: PRNGKeyArray) -> dict[str, Batch]:
+        """One batch per constraint (host-side; call outside `jax.jit`)."""
+        keys = jax.random.split(key, len(self.constraints))
+        return {name: c.sample(k) for (name, c), k in zip(self.constraints.items(), keys,
+                                                          strict=True)}
+
+    def losses(self, field: Any, batches: Mapping[str, Batch],
+               params: Any = None) -> dict[str, Float[Array, ""]]:
+        """Each constraint's Eq. 3 term."""
+        return {name: c.loss(field, batches[name], params)
+                for name, c in self.constraints.items()}
+
+    def loss(self, field: Any, batches: Mapping[str, Batch], params: Any = None):
+        """The total loss $\\sum_m w_m |\\Omega_m| \\mathrm{mean}\\lVert C_m\\rVert$."""
+        return sum(self.losses(field, batches, params).values())
+
+    @property
+    def has_solution(self) -> bool:
+        return self.exact is not None or self.reference is not None
+
+    def solution(self, points: Float[Array, "n d"]) -> Float[Array, "n m"]:
+        """The exact (or reference) solution at `points`, shape ``(n, m)``."""
+        points = jnp.asarray(points)
+        if self.exact is not None:
+            out = jax.vmap(lambda p: jnp.asarray(self.exact(p), dtype=p.dtype))(points)
+        elif self.reference is not None:
+            out = jnp.asarray(self.reference(np.asarray(points)), dtype=points.dtype)
+        else:
+            raise ValueError(f"problem {self.name!r} has neither `exact` nor `reference`")
+        return out.reshape(points.shape[0], -1)
+
+    def relative_l2(self, field: Any, points: Float[Array, "n d"]) -> float:
+        r"""$\lVert u_\theta - u\rVert_2 / \lVert u \rVert_2$ over `points`."""
+        truth = self.solution(points)
+        pred = jnp.asarray(field(points)).reshape(truth.shape)
+        return float(jnp.linalg.norm(pred - truth) / jnp.linalg.norm(truth))
