@@ -70,7 +70,7 @@ class Problem(eqx.Module):
     constraints: dict[str, AbstractConstraint]
     domain: AbstractDomain | None
     exact: Callable[[Array], Array] | None = eqx.field(static=True)
-    reference: Any = eqx.field(static=True)
+    reference: Any
     params: Any
     name: str = eqx.field(static=True)
 

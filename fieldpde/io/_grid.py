@@ -1,0 +1,73 @@
+"""Evaluate a solved problem on a regular grid as an xarray Dataset."""
+
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+
+from ..problem import Problem
+
+_AXES = ("x", "y", "z")
+
+
+def evaluate_on_grid(problem: Problem, field: Any, *, shape: int | tuple[int, ...] = 101,
+                     chunk: int = 65536):
+    r"""The field, the exact/reference solution and their difference on a regular grid.
+
+    The grid spans the bounding box of ``problem.domain``; nodes outside the domain are NaN.
+    Points are evaluated in chunks of `chunk` so memory stays bounded.
+
+    Returns:
+        An `xarray.Dataset` with data variables ``u``, ``reference`` and ``error``
+        (``u - reference``; the last two only when the problem has a solution), coordinates
+        ``x``, ``y`` (, ``z``; time problems name their last axis ``t``), and attributes
+        ``problem`` and ``relative_l2`` (over the nodes inside the domain).
+    """
+    import xarray as xr
+
+    domain = problem.domain
+    if domain is None:
+        raise ValueError("`problem` has no `domain` to put a grid on")
+    lo, hi = (np.asarray(a, dtype=float) for a in domain.bounding_box())
+    d = lo.shape[0]
+    shape = (shape,) * d if isinstance(shape, int) else tuple(shape)
+    if len(shape) != d or min(shape) < 2:
+        raise ValueError(f"`shape` must give >= 2 nodes on each of {d} axes, got {shape}")
+    names = list(_AXES[:d])
+    if type(domain).__name__ == "SpaceTime":
+        names[-1] = "t"
+    coords = [np.linspace(a, b, n) for a, b, n in zip(lo, hi, shape, strict=True)]
+    mesh = np.stack(np.meshgrid(*coords, indexing="ij"), axis=-1).reshape(-1, d)
+    pts = jnp.asarray(mesh, dtype=jnp.result_type(float))
+    inside = np.asarray(domain.contains(pts))
+    u = np.concatenate([_rows(field(pts[i:i + chunk])) for i in range(0, len(pts), chunk)])
+    m = u.shape[1]
+    u[~inside] = np.nan
+    dims = names[::-1]  # (y, x) order, as images and CF grids are stored
+
+    def grid(values):
+        arr = values.reshape(*shape, m)
+        return np.moveaxis(arr, list(range(d)), list(range(d))[::-1])[..., 0] if m == 1 else (
+            np.moveaxis(arr, list(range(d)), list(range(d))[::-1]))
+
+    vars_ = {}
+    extra_dims = [] if m == 1 else ["component"]
+    vars_["u"] = (dims + extra_dims, grid(u), {"long_name": "neural field solution"})
+    attrs = {"problem": problem.name}
+    if problem.has_solution:
+        ref = np.concatenate([_rows(problem.solution(pts[i:i + chunk]))
+                              for i in range(0, len(pts), chunk)])
+        ref[~inside] = np.nan
+        err = u - ref
+        vars_["reference"] = (dims + extra_dims, grid(ref),
+                              {"long_name": "exact or reference solution"})
+        vars_["error"] = (dims + extra_dims, grid(err), {"long_name": "u - reference"})
+        attrs["relative_l2"] = float(np.linalg.norm(err[inside]) / np.linalg.norm(ref[inside]))
+    return xr.Dataset(vars_, coords={n: (n, c) for n, c in zip(names, coords, strict=True)},
+                      attrs=attrs)
+
+
+def _rows(values) -> np.ndarray:
+    """Values at a chunk of points as a float64 ``(n, m)`` array."""
+    values = np.asarray(values, dtype=np.float64)
+    return values.reshape(values.shape[0], -1)

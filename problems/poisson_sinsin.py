@@ -1,0 +1,44 @@
+r"""Poisson with a smooth exact solution: $-\Delta u = 2\pi^2 \sin(\pi x)\sin(\pi y)$ on $[0,1]^2$.
+
+$u = 0$ on the boundary; exact $u = \sin(\pi x) \sin(\pi y)$. Solved in float64 with a hard
+Dirichlet transform, Adam and an L-BFGS polish (target relative L2 <= 1e-6).
+"""
+
+import jax.numpy as jnp
+
+from fieldpde import SIREN, Problem
+from fieldpde.constraints import HardDirichlet, Residual
+from fieldpde.domains import Box
+
+DOMAIN = Box([0.0, 0.0], [1.0, 1.0])
+
+DEFAULTS = dict(
+    steps=2000,
+    points=1024,
+    learning_rate=2e-3,
+    resample_every=100,
+    lbfgs_steps=2000,
+    lbfgs_points=2048,
+    x64=True,
+    grid=101,
+    width=32,
+    depth=3,
+    omega=2.0,
+)
+
+
+def exact(x):
+    return jnp.sin(jnp.pi * x[0]) * jnp.sin(jnp.pi * x[1])
+
+
+def problem(points: int = DEFAULTS["points"]) -> Problem:
+    pde = Residual(lambda x, d: (d.laplacian + 2 * jnp.pi**2 * exact(x)) / (2 * jnp.pi**2),
+                   DOMAIN, num_points=points, method="sobol")
+    return Problem({"pde": pde}, exact=exact, domain=DOMAIN, name="poisson_sinsin")
+
+
+def field(key, *, width=DEFAULTS["width"], depth=DEFAULTS["depth"], omega=DEFAULTS["omega"],
+          dtype=None):
+    net = SIREN.init(2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega,
+                     dtype=dtype)
+    return HardDirichlet.on(DOMAIN, net, boundary=0.0)
