@@ -20,17 +20,17 @@ DOMAIN = Box([-1.0, -1.0], [1.0, 1.0])
 
 # Settings `fieldpde solve` uses unless overridden on the command line.
 DEFAULTS = dict(
-    steps=3000,
+    steps=4000,
     points=2048,
     learning_rate=2e-3,
     resample_every=100,
-    lbfgs_steps=1500,
+    lbfgs_steps=2000,
     lbfgs_points=4096,
     x64=False,
     grid=201,
     width=64,
     depth=4,
-    omega=4.0,
+    omega=10.0,
 )
 
 
