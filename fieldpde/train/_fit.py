@@ -186,6 +186,7 @@ def fit(
     adaptive: AdaptiveSampling | None = None,
     lbfgs_steps: int = 0,
     lbfgs_points: int | None = None,
+    lbfgs_optimizer: optax.GradientTransformationExtraArgs | None = None,
     params: Any = None,
     dtype: Any = None,
     divergence_factor: float | None = 1e6,
@@ -211,6 +212,11 @@ def fit(
         lbfgs_steps: L-BFGS (optax) steps after the first phase, on one fixed batch.
         lbfgs_points: points per constraint for that batch (default: each constraint's own
             ``num_points``).
+        lbfgs_optimizer: the second-phase optimiser (default ``optax.lbfgs(memory_size=50)``:
+            PINN losses are ill-conditioned and a field has few enough parameters that a
+            long curvature memory is cheap; it reached 16x lower errors than optax's default
+            of 10 on the Poisson benchmark). Any optax transformation that takes ``value``,
+            ``grad`` and ``value_fn`` works.
         params: initial PDE coefficients (default: ``problem.params``).
         dtype: cast the field and params, e.g. ``jnp.float64`` (needs
             ``jax.config.update("jax_enable_x64", True)``).
@@ -332,7 +338,9 @@ def fit(
                 })
             batches = lb_problem.sample(bkey)
             trainable, status, loss, parts, statuses = _lbfgs_block(
-                lb_problem, static, trainable, batches, optax.lbfgs(), lbfgs_steps
+                lb_problem, static, trainable, batches,
+                optax.lbfgs(memory_size=50) if lbfgs_optimizer is None else lbfgs_optimizer,
+                lbfgs_steps
             )
             statuses = np.asarray(statuses)
             taken = int(np.argmax(statuses != RUNNING)) if (statuses != RUNNING).any() else (
