@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from fieldpde.cli import load_problem_module, main
+from fieldpde.cli import load_problem_module
 
 
 @pytest.mark.parametrize("name", ["helmholtz", "poisson_sinsin"])
@@ -35,8 +35,14 @@ def test_lshape_reference_is_a_poisson_solution():
 
 
 def test_solve_writes_netcdf_and_png(tmp_path):
-    main(["solve", "poisson_sinsin", "--steps", "40", "--lbfgs-steps", "5", "--points", "64",
-          "--grid", "21", "--out", str(tmp_path), "--no-progress", "--no-x64"])
+    # a subprocess, as a user runs it: `solve` sets JAX's float64 flag for its whole process
+    out = subprocess.run(
+        [sys.executable, "-m", "fieldpde.cli", "solve", "poisson_sinsin", "--steps", "40",
+         "--lbfgs-steps", "5", "--points", "64", "--grid", "21", "--out", str(tmp_path),
+         "--no-progress", "--no-x64"],
+        capture_output=True, text=True, check=True,
+    )
+    assert "relative L2 error vs exact solution" in out.stdout
     ds = xr.open_dataset(tmp_path / "poisson_sinsin.nc")
     assert set(ds.data_vars) == {"u", "reference", "error"}
     assert ds["u"].dims == ("y", "x") and ds["u"].shape == (21, 21)

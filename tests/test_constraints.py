@@ -151,3 +151,18 @@ def test_constraint_errors():
         Periodic(SQUARE, axis=2)
     with pytest.raises(TypeError, match="Box or a Ball"):
         HardDirichlet.on(Interval(0.0, 1.0) * TimeInterval(0.0, 1.0), lambda x: x)
+
+
+def test_observations_of_gradients_and_laplacians(key):
+    u = lambda x: x[..., 0:1] ** 2 + 3 * x[..., 1:2]  # noqa: E731
+    pts = jax.random.uniform(key, (10, 2))
+    grads = jnp.stack([2 * pts[:, 0], 3 * jnp.ones(10)], axis=-1)
+    obs = Observations(pts, grads, derivative="grad")
+    assert float(jnp.max(jnp.abs(obs.residual(u, obs.sample(key))))) < 1e-12
+    lap = Observations(pts, jnp.full(10, 2.5), derivative="laplacian", noise_scale=0.5)
+    assert_close(lap.residual(u, lap.sample(key)), -jnp.ones((10, 1)), rtol=1e-12, atol=1e-12)
+    wrong = Observations(pts, jnp.zeros(10), derivative="grad")
+    with pytest.raises(ValueError, match="gives 2 values per point but `values` has 1"):
+        wrong.residual(u, wrong.sample(key))
+    with pytest.raises(ValueError, match="`derivative`"):
+        Observations(pts, grads, derivative="hessian")

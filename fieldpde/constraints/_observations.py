@@ -1,6 +1,6 @@
 """Data: the field must pass through noisy observations."""
 
-from typing import Any, final
+from typing import Any, Literal, final
 
 import equinox as eqx
 import jax
@@ -10,7 +10,10 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import positive_float, positive_int
 from ._base import AbstractConstraint, Batch, Norm, check_norm
+from ..ops import value_grad_laplacian
 from ._region import field_values
+
+Observed = Literal["value", "grad", "laplacian"]
 
 
 @final
@@ -22,11 +25,17 @@ class Observations(AbstractConstraint):
     measure is 1, i.e. the loss is a mean over the data. With `batch_size` each step
     uses a random subset of the data.
 
+    With ``derivative="grad"`` the data are gradients ($\nabla u(x_i) \approx g_i$,
+    values of shape ``(n, d)`` for a scalar field, ``(n, m*d)`` in general), and with
+    ``"laplacian"`` Laplacians: the SIREN paper's Poisson image reconstruction fits an
+    image from its gradients this way.
+
     Attributes:
         points: observation locations, ``(n, d)``.
         values: observed values, ``(n,)`` or ``(n, m)``.
         noise_scale: $\sigma$, a number or one per output.
         batch_size: points per step (``None``: all).
+        derivative: what is observed: ``"value"`` (default), ``"grad"`` or ``"laplacian"``.
         weight, norm: as for `Residual`.
 
     Example:
@@ -41,11 +50,17 @@ class Observations(AbstractConstraint):
     values: Float[Array, "n m"]
     noise_scale: Float[Array, " m"]
     batch_size: int | None = eqx.field(static=True)
+    derivative: Observed = eqx.field(static=True)
     weight: float = eqx.field(static=True)
     norm: Norm = eqx.field(static=True)
 
     def __init__(self, points: Any, values: Any, *, noise_scale: Any = 1.0,
-                 batch_size: int | None = None, weight: float = 1.0, norm: Norm = "squared"):
+                 batch_size: int | None = None, derivative: Observed = "value",
+                 weight: float = 1.0, norm: Norm = "squared"):
+        if derivative not in ("value", "grad", "laplacian"):
+            raise ValueError(
+                f"`derivative` must be 'value', 'grad' or 'laplacian', got {derivative!r}"
+            )
         points = jnp.asarray(points)
         values = jnp.asarray(values)
         if points.ndim != 2:
@@ -75,6 +90,7 @@ class Observations(AbstractConstraint):
             raise ValueError(
                 f"`batch_size` {batch_size} exceeds the number of observations {points.shape[0]}"
             )
+        self.derivative = derivative
         self.weight = float(weight)
         self.norm = check_norm(norm)
 
@@ -89,4 +105,16 @@ class Observations(AbstractConstraint):
         return 1.0
 
     def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
-        return (field_values(field, batch.points) - batch.extra) / self.noise_scale
+        x = batch.points
+        if self.derivative == "value":
+            predicted = field_values(field, x)
+        else:
+            d = value_grad_laplacian(field, x)
+            predicted = d.grad if self.derivative == "grad" else d.laplacian
+            predicted = predicted.reshape(x.shape[0], -1)
+        if predicted.shape[-1] != batch.extra.shape[-1]:
+            raise ValueError(
+                f"Observations of {self.derivative!r}: the field gives {predicted.shape[-1]} "
+                f"values per point but `values` has {batch.extra.shape[-1]}"
+            )
+        return (predicted - batch.extra) / self.noise_scale
