@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def solve(args: argparse.Namespace) -> dict:
+    """Run ``fieldpde solve`` for parsed arguments; returns the error, timing and results."""
     module = load_problem_module(args.problem)
     settings = dict(module.DEFAULTS)
     for name, value in (("steps", args.steps), ("lbfgs_steps", args.lbfgs_steps),
@@ -106,7 +107,7 @@ def solve(args: argparse.Namespace) -> dict:
               f"{rel:.3e}")
     print(f"wrote {nc_path} and {png_path}")
     return {"relative_l2": rel, "status": result.status, "wall_time": result.wall_time,
-            "netcdf": str(nc_path), "png": str(png_path)}
+            "netcdf": str(nc_path), "png": str(png_path), "result": result, "module": module}
 
 
 def _atomic_netcdf(ds, path: Path) -> None:
@@ -145,8 +146,13 @@ def _figure(ds, path: Path) -> None:
     plt.close(fig)
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse ``fieldpde`` command-line arguments."""
+    return _parser().parse_args(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parse_args(argv)
     t0 = time.perf_counter()
     if args.command == "solve":
         solve(args)
