@@ -30,15 +30,21 @@ CASES = {
 def run_case(name: str, seed: int) -> dict:
     from fieldpde.cli import parse_args, solve
 
-    args = parse_args(["solve", name, "--seed", str(seed), "--out", "out/benchmarks",
-                       "--no-progress"])
+    args = parse_args(
+        ["solve", name, "--seed", str(seed), "--out", "out/benchmarks", "--no-progress"]
+    )
     t0 = time.perf_counter()
     out = solve(args)
     value = out["relative_l2"]
     if name == "poisson_image":
         value = out["module"].psnr(out["result"].field)
-    return {"name": name, "seed": seed, "value": value, "status": out["status"],
-            "wall_s": time.perf_counter() - t0}
+    return {
+        "name": name,
+        "seed": seed,
+        "value": value,
+        "status": out["status"],
+        "wall_s": time.perf_counter() - t0,
+    }
 
 
 def main():
@@ -50,21 +56,28 @@ def main():
     if args.child:
         print("RESULT " + json.dumps(run_case(args.cases[0], args.seeds[0])), flush=True)
         return
-    print(f"{platform.processor() or platform.machine()}; {os.cpu_count()} cores; "
-          f"python {platform.python_version()}")
+    print(
+        f"{platform.processor() or platform.machine()}; {os.cpu_count()} cores; "
+        f"python {platform.python_version()}"
+    )
     rows = []
     for name in args.cases:
         for seed in args.seeds:
-            proc = subprocess.run([sys.executable, __file__, "--child", name, "--seeds", str(seed)],
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", name, "--seeds", str(seed)],
+                capture_output=True,
+                text=True,
+            )
             line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
             if line is None:
                 print(f"{name} seed {seed}: FAILED\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
                 continue
             rows.append(json.loads(line[7:]))
             print(f"  finished {name} seed {seed} in {rows[-1]['wall_s']:.0f} s", flush=True)
-    header = f"{'problem':16s} {'seed':>4} {'metric':>18} {'value':>10} {'target':>9} " \
-             f"{'met':>4} {'wall s':>7}  notes"
+    header = (
+        f"{'problem':16s} {'seed':>4} {'metric':>18} {'value':>10} {'target':>9} "
+        f"{'met':>4} {'wall s':>7}  notes"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
@@ -76,8 +89,10 @@ def main():
         if r["name"] == "helmholtz" and r["wall_s"] > 300:
             met = "NO"
         tgt = "-" if target is None else f"{target:g}"
-        print(f"{r['name']:16s} {r['seed']:>4} {metric:>18} {r['value']:10.3e} {tgt:>9} {met:>4} "
-              f"{r['wall_s']:7.0f}  {notes}")
+        print(
+            f"{r['name']:16s} {r['seed']:>4} {metric:>18} {r['value']:10.3e} {tgt:>9} {met:>4} "
+            f"{r['wall_s']:7.0f}  {notes}"
+        )
 
 
 if __name__ == "__main__":

@@ -80,15 +80,19 @@ def machine() -> str:
     except OSError:
         pass
     dev = jax.devices()[0]
-    return (f"{cpu}; {os.cpu_count()} cores; jax {jax.__version__} on {dev.platform} "
-            f"({dev.device_kind}); float32; SIREN depth {DEPTH}")
+    return (
+        f"{cpu}; {os.cpu_count()} cores; jax {jax.__version__} on {dev.platform} "
+        f"({dev.device_kind}); float32; SIREN depth {DEPTH}"
+    )
 
 
 def run(configs, repeat: int):
     print(machine())
-    header = (f"{'d':>2} {'width':>5} {'points':>6} | {'fast ms':>8} {'hessian ms':>10} "
-              f"{'jvp_grad ms':>11} | {'hess/fast':>9} {'jvpg/fast':>9} | {'roofline ms':>11} "
-              f"{'fast/roof':>9}")
+    header = (
+        f"{'d':>2} {'width':>5} {'points':>6} | {'fast ms':>8} {'hessian ms':>10} "
+        f"{'jvp_grad ms':>11} | {'hess/fast':>9} {'jvpg/fast':>9} | {'roofline ms':>11} "
+        f"{'fast/roof':>9}"
+    )
     print(header)
     print("-" * len(header))
     rows = []
@@ -99,10 +103,12 @@ def run(configs, repeat: int):
         roof = matmul_flops(n, d, width, d) / peak_matmul_rate(n, width, d, repeat)
         row = dict(d=d, width=width, n=n, **t, roofline=roof)
         rows.append(row)
-        print(f"{d:>2} {width:>5} {n:>6} | {t['fast'] * 1e3:8.2f} {t['hessian'] * 1e3:10.2f} "
-              f"{t['jvp_grad'] * 1e3:11.2f} | {t['hessian'] / t['fast']:9.2f} "
-              f"{t['jvp_grad'] / t['fast']:9.2f} | {roof * 1e3:11.2f} {t['fast'] / roof:9.2f}",
-              flush=True)
+        print(
+            f"{d:>2} {width:>5} {n:>6} | {t['fast'] * 1e3:8.2f} {t['hessian'] * 1e3:10.2f} "
+            f"{t['jvp_grad'] * 1e3:11.2f} | {t['hessian'] / t['fast']:9.2f} "
+            f"{t['jvp_grad'] / t['fast']:9.2f} | {roof * 1e3:11.2f} {t['fast'] / roof:9.2f}",
+            flush=True,
+        )
     return rows
 
 
@@ -114,19 +120,27 @@ def main():
     if args.quick:
         configs = [(2, 128, 2048), (2, 256, 8192)]
     else:
-        configs = [(d, w, n) for d in (2, 3) for w in (64, 128, 256)
-                   for n in (1024, 2048, 4096, 8192, 16384)]
+        configs = [
+            (d, w, n)
+            for d in (2, 3)
+            for w in (64, 128, 256)
+            for n in (1024, 2048, 4096, 8192, 16384)
+        ]
     rows = run(configs, args.repeat)
     target = next((r for r in rows if (r["d"], r["width"], r["n"]) == (2, 128, 2048)), None)
     roof = next((r for r in rows if (r["d"], r["width"], r["n"]) == (2, 256, 8192)), None)
     if target:
         ratio = target["hessian"] / target["fast"]
-        print(f"target: fast >= 2.5x faster than hessian trace at d=2, width 128, 2048 points: "
-              f"{ratio:.2f}x {'MET' if ratio >= 2.5 else 'NOT MET'}")
+        print(
+            f"target: fast >= 2.5x faster than hessian trace at d=2, width 128, 2048 points: "
+            f"{ratio:.2f}x {'MET' if ratio >= 2.5 else 'NOT MET'}"
+        )
     if roof:
         ratio = roof["fast"] / roof["roofline"]
-        print(f"target: fast within 2x of the matmul roofline at 8192 points, width 256: "
-              f"{ratio:.2f}x {'MET' if ratio <= 2 else 'NOT MET'}")
+        print(
+            f"target: fast within 2x of the matmul roofline at 8192 points, width 256: "
+            f"{ratio:.2f}x {'MET' if ratio <= 2 else 'NOT MET'}"
+        )
 
 
 if __name__ == "__main__":

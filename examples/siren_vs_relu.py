@@ -48,7 +48,7 @@ def main(steps: int = 2000, out: str = "out") -> dict[str, float]:
     for name, net in fitted.items():
         axes[0].plot(x_fine[:, 0], net(x_fine)[:, 0], label=name)
         axes[1].semilogy(curves[name], label=name)
-    axes[0].set(xlabel="x", ylabel="f(x)", title="Fit after %d Adam steps" % steps)
+    axes[0].set(xlabel="x", ylabel="f(x)", title=f"Fit after {steps} Adam steps")
     axes[1].set(xlabel="step", ylabel="train MSE", title="Training loss")
     for ax in axes:
         ax.legend()

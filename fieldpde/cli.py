@@ -25,8 +25,15 @@ def load_problem_module(spec: str) -> ModuleType:
         candidates = [d / f"{spec.removesuffix('.py')}.py" for d in problem_dirs()]
         found = next((c for c in candidates if c.exists()), None)
         if found is None:
-            names = sorted({p.stem for d in problem_dirs() if d.is_dir() for p in d.glob("*.py")
-                            if not p.stem.startswith("_")})
+            names = sorted(
+                {
+                    p.stem
+                    for d in problem_dirs()
+                    if d.is_dir()
+                    for p in d.glob("*.py")
+                    if not p.stem.startswith("_")
+                }
+            )
             raise SystemExit(f"fieldpde: no problem {spec!r}; known problems: {', '.join(names)}")
         path = found
     module_spec = importlib.util.spec_from_file_location(f"fieldpde_problem_{path.stem}", path)
@@ -42,15 +49,23 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fieldpde", description="Physics-informed neural fields.")
     sub = parser.add_subparsers(dest="command", required=True)
     solve = sub.add_parser("solve", help="train a field on a problem and report its error")
-    solve.add_argument("problem", nargs="?", default=DEFAULT_PROBLEM,
-                       help="a problem file or a name in problems/ (default: helmholtz)")
+    solve.add_argument(
+        "problem",
+        nargs="?",
+        default=DEFAULT_PROBLEM,
+        help="a problem file or a name in problems/ (default: helmholtz)",
+    )
     solve.add_argument("--steps", type=int, help="Adam steps (default: the problem's)")
     solve.add_argument("--lbfgs-steps", type=int, help="L-BFGS steps after Adam")
     solve.add_argument("--points", type=int, help="collocation points per step")
     solve.add_argument("--lr", type=float, help="peak learning rate")
     solve.add_argument("--seed", type=int, default=0)
-    solve.add_argument("--x64", action=argparse.BooleanOptionalAction, default=None,
-                       help="float64 (default: the problem's setting)")
+    solve.add_argument(
+        "--x64",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="float64 (default: the problem's setting)",
+    )
     solve.add_argument("--grid", type=int, help="nodes per axis of the output grid")
     solve.add_argument("--out", default="out", help="directory for the .nc and .png files")
     solve.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -61,9 +76,14 @@ def solve(args: argparse.Namespace) -> dict:
     """Run ``fieldpde solve`` for parsed arguments; returns the error, timing and results."""
     module = load_problem_module(args.problem)
     settings = dict(module.DEFAULTS)
-    for name, value in (("steps", args.steps), ("lbfgs_steps", args.lbfgs_steps),
-                        ("points", args.points), ("learning_rate", args.lr), ("x64", args.x64),
-                        ("grid", args.grid)):
+    for name, value in (
+        ("steps", args.steps),
+        ("lbfgs_steps", args.lbfgs_steps),
+        ("points", args.points),
+        ("learning_rate", args.lr),
+        ("x64", args.x64),
+        ("grid", args.grid),
+    ):
         if value is not None:
             settings[name] = value
     import jax
@@ -77,22 +97,34 @@ def solve(args: argparse.Namespace) -> dict:
     dtype = jnp.float64 if settings.get("x64") else jnp.float32
     problem = module.problem(points=settings["points"])
     field = module.field(jax.random.key(args.seed), dtype=dtype)
-    print(f"fieldpde solve {problem.name}: {settings['steps']} Adam steps + "
-          f"{settings.get('lbfgs_steps', 0)} L-BFGS steps, {settings['points']} points/step, "
-          f"{'float64' if settings.get('x64') else 'float32'}", flush=True)
+    print(
+        f"fieldpde solve {problem.name}: {settings['steps']} Adam steps + "
+        f"{settings.get('lbfgs_steps', 0)} L-BFGS steps, {settings['points']} points/step, "
+        f"{'float64' if settings.get('x64') else 'float32'}",
+        flush=True,
+    )
     lbfgs_points = settings.get("lbfgs_points")
     if lbfgs_points is not None and args.points is not None:
         lbfgs_points = max(lbfgs_points * args.points // module.DEFAULTS["points"], 1)
     result = fit(
-        problem, field, key=jax.random.key(args.seed + 1), steps=settings["steps"],
+        problem,
+        field,
+        key=jax.random.key(args.seed + 1),
+        steps=settings["steps"],
         learning_rate=settings.get("learning_rate", 1e-3),
         resample_every=settings.get("resample_every", 100),
-        lbfgs_steps=settings.get("lbfgs_steps", 0), lbfgs_points=lbfgs_points,
+        lbfgs_steps=settings.get("lbfgs_steps", 0),
+        lbfgs_points=lbfgs_points,
         progress=False if args.no_progress else None,
     )
     ds = evaluate_on_grid(problem, result.field, shape=settings.get("grid", 101))
-    ds.attrs.update(status=result.status, steps=result.steps, wall_time_s=result.wall_time,
-                    final_loss=result.final_loss, seed=args.seed)
+    ds.attrs.update(
+        status=result.status,
+        steps=result.steps,
+        wall_time_s=result.wall_time,
+        final_loss=result.final_loss,
+        seed=args.seed,
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     nc_path = out / f"{problem.name}.nc"
@@ -103,11 +135,19 @@ def solve(args: argparse.Namespace) -> dict:
     print(f"status: {result.status} ({result.message})")
     print(f"final loss {result.final_loss:.3e}; {result.steps} steps in {result.wall_time:.1f} s")
     if rel is not None:
-        print(f"relative L2 error vs {'exact' if problem.exact else 'reference'} solution: "
-              f"{rel:.3e}")
+        print(
+            f"relative L2 error vs {'exact' if problem.exact else 'reference'} solution: {rel:.3e}"
+        )
     print(f"wrote {nc_path} and {png_path}")
-    return {"relative_l2": rel, "status": result.status, "wall_time": result.wall_time,
-            "netcdf": str(nc_path), "png": str(png_path), "result": result, "module": module}
+    return {
+        "relative_l2": rel,
+        "status": result.status,
+        "wall_time": result.wall_time,
+        "netcdf": str(nc_path),
+        "png": str(png_path),
+        "result": result,
+        "module": module,
+    }
 
 
 def _atomic_netcdf(ds, path: Path) -> None:

@@ -45,13 +45,19 @@ def source(x):
 def problem(points: int = DEFAULTS["points"]) -> Problem:
     # dividing by (a1^2 + a2^2) pi^2 keeps the residual O(1), which suits Adam's step size
     scale = 1.0 / ((A1**2 + A2**2) * jnp.pi**2)
-    pde = Residual(lambda x, d: scale * (d.laplacian + K**2 * d.value - source(x)), DOMAIN,
-                   num_points=points, method="sobol")
+    pde = Residual(
+        lambda x, d: scale * (d.laplacian + K**2 * d.value - source(x)),
+        DOMAIN,
+        num_points=points,
+        method="sobol",
+    )
     return Problem({"pde": pde}, exact=exact, domain=DOMAIN, name="helmholtz")
 
 
-def field(key, *, width=DEFAULTS["width"], depth=DEFAULTS["depth"], omega=DEFAULTS["omega"],
-          dtype=None):
-    net = SIREN.init(2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega,
-                     dtype=dtype)
+def field(
+    key, *, width=DEFAULTS["width"], depth=DEFAULTS["depth"], omega=DEFAULTS["omega"], dtype=None
+):
+    net = SIREN.init(
+        2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega, dtype=dtype
+    )
     return HardDirichlet.on(DOMAIN, net, boundary=0.0)

@@ -36,8 +36,9 @@ def image(side: int = DEFAULTS["side"]) -> np.ndarray:
     try:
         from skimage import data
     except ImportError as err:  # pragma: no cover - exercised only without the extra
-        raise SystemExit("the poisson_image problem needs scikit-image: "
-                         "pip install 'fieldpde[images]'") from err
+        raise SystemExit(
+            "the poisson_image problem needs scikit-image: pip install 'fieldpde[images]'"
+        ) from err
     img = data.camera().astype(np.float64) / 255.0
     f = img.shape[0] // side
     img = img[: side * f, : side * f].reshape(side, f, side, f).mean(axis=(1, 3))
@@ -69,23 +70,31 @@ class _ImageReference:
 
     def __call__(self, points) -> np.ndarray:
         side = self.img.shape[0]
-        idx = np.clip(np.rint((np.asarray(points) + 1.0) / 2.0 * (side - 1)).astype(int), 0,
-                      side - 1)
+        idx = np.clip(
+            np.rint((np.asarray(points) + 1.0) / 2.0 * (side - 1)).astype(int), 0, side - 1
+        )
         return self.img[idx[..., 1], idx[..., 0]]
 
 
 def problem(points: int = DEFAULTS["points"], side: int = DEFAULTS["side"]) -> Problem:
     img = image(side)
-    obs = Observations(jnp.asarray(pixel_grid(side)), jnp.asarray(gradients(img)),
-                       derivative="grad", batch_size=min(points, side * side))
-    return Problem({"gradients": obs}, reference=_ImageReference(img), domain=DOMAIN,
-                   name="poisson_image")
+    obs = Observations(
+        jnp.asarray(pixel_grid(side)),
+        jnp.asarray(gradients(img)),
+        derivative="grad",
+        batch_size=min(points, side * side),
+    )
+    return Problem(
+        {"gradients": obs}, reference=_ImageReference(img), domain=DOMAIN, name="poisson_image"
+    )
 
 
-def field(key, *, width=DEFAULTS["width"], depth=DEFAULTS["depth"], omega=DEFAULTS["omega"],
-          dtype=None):
-    return SIREN.init(2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega,
-                      dtype=dtype)
+def field(
+    key, *, width=DEFAULTS["width"], depth=DEFAULTS["depth"], omega=DEFAULTS["omega"], dtype=None
+):
+    return SIREN.init(
+        2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega, dtype=dtype
+    )
 
 
 def psnr(field, side: int = DEFAULTS["side"]) -> float:

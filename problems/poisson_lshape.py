@@ -35,18 +35,22 @@ def reference(shape: int = 257):
     def inside(points):
         return np.asarray(DOMAIN.contains(jnp.asarray(points)))
 
-    return poisson_fd(1.0, bounds=((-1.0, 1.0), (-1.0, 1.0)), shape=shape, boundary=0.0,
-                      inside=inside)
+    return poisson_fd(
+        1.0, bounds=((-1.0, 1.0), (-1.0, 1.0)), shape=shape, boundary=0.0, inside=inside
+    )
 
 
 def problem(points: int = DEFAULTS["points"]) -> Problem:
     pde = Residual(lambda x, d: d.laplacian + 1.0, DOMAIN, num_points=points, method="sobol")
     bc = Dirichlet(0.0, DOMAIN, num_points=max(points // 4, 64), method="sobol", weight=10.0)
-    return Problem({"pde": pde, "bc": bc}, reference=reference(), domain=DOMAIN,
-                   name="poisson_lshape")
+    return Problem(
+        {"pde": pde, "bc": bc}, reference=reference(), domain=DOMAIN, name="poisson_lshape"
+    )
 
 
-def field(key, *, width=DEFAULTS["width"], depth=DEFAULTS["depth"], omega=DEFAULTS["omega"],
-          dtype=None):
-    return SIREN.init(2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega,
-                      dtype=dtype)
+def field(
+    key, *, width=DEFAULTS["width"], depth=DEFAULTS["depth"], omega=DEFAULTS["omega"], dtype=None
+):
+    return SIREN.init(
+        2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega, dtype=dtype
+    )

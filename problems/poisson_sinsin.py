@@ -32,13 +32,19 @@ def exact(x):
 
 
 def problem(points: int = DEFAULTS["points"]) -> Problem:
-    pde = Residual(lambda x, d: (d.laplacian + 2 * jnp.pi**2 * exact(x)) / (2 * jnp.pi**2),
-                   DOMAIN, num_points=points, method="sobol")
+    pde = Residual(
+        lambda x, d: (d.laplacian + 2 * jnp.pi**2 * exact(x)) / (2 * jnp.pi**2),
+        DOMAIN,
+        num_points=points,
+        method="sobol",
+    )
     return Problem({"pde": pde}, exact=exact, domain=DOMAIN, name="poisson_sinsin")
 
 
-def field(key, *, width=DEFAULTS["width"], depth=DEFAULTS["depth"], omega=DEFAULTS["omega"],
-          dtype=None):
-    net = SIREN.init(2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega,
-                     dtype=dtype)
+def field(
+    key, *, width=DEFAULTS["width"], depth=DEFAULTS["depth"], omega=DEFAULTS["omega"], dtype=None
+):
+    net = SIREN.init(
+        2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega, dtype=dtype
+    )
     return HardDirichlet.on(DOMAIN, net, boundary=0.0)

@@ -37,10 +37,28 @@ def test_lshape_reference_is_a_poisson_solution():
 def test_solve_writes_netcdf_and_png(tmp_path):
     # a subprocess, as a user runs it: `solve` sets JAX's float64 flag for its whole process
     out = subprocess.run(
-        [sys.executable, "-m", "fieldpde.cli", "solve", "poisson_sinsin", "--steps", "40",
-         "--lbfgs-steps", "5", "--points", "64", "--grid", "21", "--out", str(tmp_path),
-         "--no-progress", "--no-x64"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "fieldpde.cli",
+            "solve",
+            "poisson_sinsin",
+            "--steps",
+            "40",
+            "--lbfgs-steps",
+            "5",
+            "--points",
+            "64",
+            "--grid",
+            "21",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+            "--no-x64",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "relative L2 error vs exact solution" in out.stdout
     ds = xr.open_dataset(tmp_path / "poisson_sinsin.nc")
@@ -59,6 +77,10 @@ def test_unknown_problem_is_a_clear_error():
 
 
 def test_console_script_help():
-    out = subprocess.run([sys.executable, "-m", "fieldpde.cli", "solve", "--help"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "fieldpde.cli", "solve", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "--steps" in out.stdout and "--x64" in out.stdout

@@ -30,8 +30,11 @@ def exact(x):
 
 
 def test_poisson_residual_vanishes_on_exact_solution(key):
-    res = Residual(lambda x, d: d.laplacian + 2 * jnp.pi**2 * jnp.sin(jnp.pi * x[0])
-                   * jnp.sin(jnp.pi * x[1]), SQUARE, num_points=128)
+    res = Residual(
+        lambda x, d: d.laplacian + 2 * jnp.pi**2 * jnp.sin(jnp.pi * x[0]) * jnp.sin(jnp.pi * x[1]),
+        SQUARE,
+        num_points=128,
+    )
     batch = res.sample(key)
     r = res.residual(exact, batch)
     assert r.shape == (128, 1)
@@ -47,8 +50,9 @@ def test_eq3_scaling_by_region_measure(key):
         res = Residual(lambda x, d: jnp.ones(1), box, weight=2.5, num_points=16, norm=norm)
         assert float(res.loss(exact, res.sample(key))) == pytest.approx(2.5 * 6.0)
     bc = Dirichlet(lambda x: -1.0, box, weight=0.5, num_points=16)  # u - g = 0 - (-1) = 1
-    assert float(bc.loss(lambda x: jnp.zeros(x.shape[:-1] + (1,)), bc.sample(key))) == \
-        pytest.approx(0.5 * 10.0)
+    assert float(
+        bc.loss(lambda x: jnp.zeros(x.shape[:-1] + (1,)), bc.sample(key))
+    ) == pytest.approx(0.5 * 10.0)
     # a Monte-Carlo integral: the mean of x^2 over [0, 3] x [-1, 1] times the area = 18
     res = Residual(lambda x, d: x[:1], box, num_points=4096, method="sobol")
     assert float(res.loss(exact, res.sample(key))) == pytest.approx(18.0, rel=2e-3)
@@ -57,8 +61,7 @@ def test_eq3_scaling_by_region_measure(key):
 def test_residual_uses_fast_path_and_field_mode_agrees(key):
     net = SIREN.init(2, 16, 1, depth=3, key=key, first_omega=3.0, hidden_omega=3.0)
     fast = Residual(lambda x, d: d.laplacian + d.value, SQUARE, num_points=32)
-    slow = Residual(lambda x, u: ops.laplacian(u)(x) + u(x), SQUARE, num_points=32,
-                    uses="field")
+    slow = Residual(lambda x, u: ops.laplacian(u)(x) + u(x), SQUARE, num_points=32, uses="field")
     batch = fast.sample(key)
     assert_close(fast.residual(net, batch), slow.residual(net, batch), rtol=1e-10, atol=1e-10)
 
@@ -75,8 +78,14 @@ def test_neumann_and_robin_on_known_field(key):
 
     bc = Neumann(flux, SQUARE, num_points=200, method="uniform")
     assert float(jnp.max(jnp.abs(bc.residual(u, bc.sample(key))))) < 1e-10
-    robin = Robin(2.0, 3.0, lambda x: 2.0 * (x[0] ** 2 + x[1]) + 3.0 * flux(x), SQUARE,
-                  num_points=200, method="uniform")
+    robin = Robin(
+        2.0,
+        3.0,
+        lambda x: 2.0 * (x[0] ** 2 + x[1]) + 3.0 * flux(x),
+        SQUARE,
+        num_points=200,
+        method="uniform",
+    )
     assert float(jnp.max(jnp.abs(robin.residual(u, robin.sample(key))))) < 1e-10
     # a wrong flux gives the expected residual: (2x n_x + n_y) - 0
     zero = Neumann(0.0, SQUARE, num_points=50)
@@ -96,14 +105,17 @@ def test_periodic_initial_and_observations(key):
     assert_close(r[:, 1], -2 * jnp.ones(32), rtol=1e-12, atol=1e-12)  # 2y at 0 minus at 1
 
     cyl = Interval(0.0, 1.0) * TimeInterval(0.0, 2.0)
-    heat = lambda p: jnp.exp(-jnp.pi**2 * p[..., 1:2]) * jnp.sin(jnp.pi * p[..., 0:1])  # noqa
-    ic = Initial(lambda x: jnp.sin(jnp.pi * x[0]), cyl, velocity=lambda x: -jnp.pi**2
-                 * jnp.sin(jnp.pi * x[0]), num_points=64)
+    heat = lambda p: jnp.exp(-(jnp.pi**2) * p[..., 1:2]) * jnp.sin(jnp.pi * p[..., 0:1])  # noqa
+    ic = Initial(
+        lambda x: jnp.sin(jnp.pi * x[0]),
+        cyl,
+        velocity=lambda x: -(jnp.pi**2) * jnp.sin(jnp.pi * x[0]),
+        num_points=64,
+    )
     batch = ic.sample(key)
     assert bool(jnp.all(batch.points[:, -1] == 0.0))
     assert float(jnp.max(jnp.abs(ic.residual(heat, batch)))) < 1e-10
-    pde = Residual(lambda x, d: d.grad[:, -1] - d.laplacian, cyl, laplacian_dims=0,
-                   num_points=64)
+    pde = Residual(lambda x, d: d.grad[:, -1] - d.laplacian, cyl, laplacian_dims=0, num_points=64)
     assert float(jnp.max(jnp.abs(pde.residual(heat, pde.sample(key))))) < 1e-9
 
     x = jnp.linspace(0, 1, 20)[:, None]

@@ -75,8 +75,11 @@ def test_weight_part_of_preactivation_is_unit_variance_without_bias(key):
     """
     width = 2048
     net = SIREN.init(1, width, 1, depth=4, key=key)
-    net = eqx.tree_at(lambda n: [layer.b for layer in n.layers[1:]], net,
-                      [jnp.zeros_like(layer.b) for layer in net.layers[1:]])
+    net = eqx.tree_at(
+        lambda n: [layer.b for layer in n.layers[1:]],
+        net,
+        [jnp.zeros_like(layer.b) for layer in net.layers[1:]],
+    )
     stats = activation_statistics(net, jnp.linspace(-1.0, 1.0, 2048)[:, None])
     assert float(jnp.var(stats[1].pre)) == pytest.approx(1.0, rel=0.05)
     assert float(jnp.var(stats[2].pre)) == pytest.approx(2 * (1 - math.exp(-2)) / 2, rel=0.05)
@@ -96,7 +99,9 @@ def test_reference_notebook_layer_surgery(key):
     """The reference notebooks replace (W, b) of every layer with eqx.tree_at."""
     base = SIREN.init(1, 16, 1, depth=3, key=key)
     new_layers = [
-        eqx.tree_at(lambda l: (l.W, l.b), layer, (2 * layer.W, jnp.zeros_like(layer.b)))
+        eqx.tree_at(
+            lambda layer_: (layer_.W, layer_.b), layer, (2 * layer.W, jnp.zeros_like(layer.b))
+        )
         for layer in base.layers
     ]
     net = eqx.tree_at(lambda s: s.layers, base, new_layers)

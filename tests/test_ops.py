@@ -134,8 +134,9 @@ def test_operators_compose_with_jit_vmap_grad():
     assert_close(jax.jit(lap_of)(theta), expected, **TOL, what="jit(vmap(laplacian))")
     # d/dθ of -θ² sin(θx) = -2θ sin(θx) - θ² x cos(θx)
     dlap = jax.grad(lambda t: jnp.sum(lap_of(t)))(theta)
-    exact = jnp.sum(-2 * theta * jnp.sin(theta * xs[:, 0]) - theta**2 * xs[:, 0] * jnp.cos(
-        theta * xs[:, 0]))
+    exact = jnp.sum(
+        -2 * theta * jnp.sin(theta * xs[:, 0]) - theta**2 * xs[:, 0] * jnp.cos(theta * xs[:, 0])
+    )
     assert_close(dlap, exact, **TOL, what="grad through laplacian")
     # third derivative by nesting: grad of the laplacian of x^4 is 24 x
     g = ops.grad(ops.laplacian(lambda x: x[0] ** 4))
@@ -172,8 +173,9 @@ def _check_fast_equals_autodiff(net, x, name):
     m = fast.value.shape[-1]
     assert fast.grad.shape == (n, m, d) and fast.laplacian.shape == (n, m)
     for part in ("value", "grad", "laplacian"):
-        assert_close(getattr(fast, part), getattr(slow, part), rtol=1e-9, atol=1e-9,
-                     what=f"{name} {part}")
+        assert_close(
+            getattr(fast, part), getattr(slow, part), rtol=1e-9, atol=1e-9, what=f"{name} {part}"
+        )
 
 
 @pytest.mark.parametrize("d,m", [(1, 1), (2, 1), (3, 2)])

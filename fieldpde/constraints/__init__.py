@@ -12,3 +12,5 @@ from ._initial import Initial as Initial
 from ._observations import Observations as Observations
 from ._pde import Residual as Residual
 from ._periodic import Periodic as Periodic
+from ._region import AbstractRegionConstraint as AbstractRegionConstraint
+from ._region import Region as Region

@@ -23,7 +23,10 @@ def _constant(value: float) -> Callable[[Array], Array]:
 
 @final
 class BoxDistance(eqx.Module):
-    r"""$D(x) = \prod_i (x_i - a_i)(b_i - x_i) / ((b_i - a_i)/2)^2$: zero on the faces, 1 at the centre."""
+    r"""$D(x) = \prod_i (x_i - a_i)(b_i - x_i) / ((b_i - a_i)/2)^2$.
+
+    Zero on the faces of the box, 1 at its centre.
+    """
 
     lo: tuple[float, ...] = eqx.field(static=True)
     hi: tuple[float, ...] = eqx.field(static=True)
@@ -102,14 +105,16 @@ class HardDirichlet(eqx.Module):
 
     def __call__(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch m"]:
         x = jnp.asarray(x)
-        return self._pointwise(self.boundary, x) + self._pointwise(
-            self.distance, x
-        ) * self.network(x)
+        return self._pointwise(self.boundary, x) + self._pointwise(self.distance, x) * self.network(
+            x
+        )
 
     def forward_laplacian(self, jet: Jet) -> Jet:
         """Value, derivatives and Laplacian of $g + D N$ from the jets of $g$, $D$ and $N$."""
         net = self.network
-        inner = net.forward_laplacian(jet) if hasattr(net, "forward_laplacian") else (
-            jet.pointwise(net)
+        inner = (
+            net.forward_laplacian(jet)
+            if hasattr(net, "forward_laplacian")
+            else (jet.pointwise(net))
         )
         return jet.pointwise(self.boundary) + jet.pointwise(self.distance) * inner

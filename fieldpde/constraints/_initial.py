@@ -4,16 +4,16 @@ from typing import Any, final
 
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Float
 
 from ..domains import SpaceTime
 from ..ops import value_grad_laplacian
-from ._base import AbstractConstraint, Batch, Norm, check_norm
-from ._region import as_pointwise, check_region, field_values, pointwise_values
+from ._base import Batch, Norm, check_norm
+from ._region import AbstractRegionConstraint, Region, as_pointwise, field_values, pointwise_values
 
 
 @final
-class Initial(AbstractConstraint):
+class Initial(AbstractRegionConstraint):
     r"""$u(x, t_0) = g(x)$, and optionally $\partial_t u(x, t_0) = h(x)$, on the initial slice.
 
     `value` and `velocity` are functions of the spatial point only (``(d-1,)``, time
@@ -21,36 +21,35 @@ class Initial(AbstractConstraint):
 
     Attributes:
         value: $g$.
-        domain: a `SpaceTime` domain.
+        region: the initial slice of the `SpaceTime` domain given as ``domain``.
         velocity: $h$, for equations second order in time (waves); ``None`` to skip.
         num_points, method, weight, norm: as for `Residual`.
     """
 
     value: Any = eqx.field(static=True)
-    domain: SpaceTime
+    region: Region
     velocity: Any = eqx.field(static=True)
-    num_points: int = eqx.field(static=True)
-    method: str = eqx.field(static=True)
     weight: float = eqx.field(static=True)
     norm: Norm = eqx.field(static=True)
 
-    def __init__(self, value: Any, domain: SpaceTime, *, velocity: Any = None,
-                 num_points: int = 256, method: str = "sobol", weight: float = 1.0,
-                 norm: Norm = "squared"):
-        self.num_points = check_region(domain, "initial", num_points, "Initial")
+    def __init__(
+        self,
+        value: Any,
+        domain: SpaceTime,
+        *,
+        velocity: Any = None,
+        num_points: int = 256,
+        method: str = "sobol",
+        weight: float = 1.0,
+        norm: Norm = "squared",
+    ):
+        self.region = Region(
+            domain, "initial", num_points=num_points, method=method, owner="Initial"
+        )
         self.value = as_pointwise(value, "value")
         self.velocity = None if velocity is None else as_pointwise(velocity, "velocity")
-        self.domain = domain
-        self.method = method
         self.weight = float(weight)
         self.norm = check_norm(norm)
-
-    def sample(self, key: PRNGKeyArray) -> Batch:
-        return Batch(self.domain.sample_initial(self.num_points, key=key, method=self.method))
-
-    @property
-    def measure(self) -> float:
-        return self.domain.initial_measure
 
     def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
         x = batch.points

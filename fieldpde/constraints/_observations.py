@@ -9,8 +9,8 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import positive_float, positive_int
-from ._base import AbstractConstraint, Batch, Norm, check_norm
 from ..ops import value_grad_laplacian
+from ._base import AbstractConstraint, Batch, Norm, check_norm
 from ._region import field_values
 
 Observed = Literal["value", "grad", "laplacian"]
@@ -54,9 +54,17 @@ class Observations(AbstractConstraint):
     weight: float = eqx.field(static=True)
     norm: Norm = eqx.field(static=True)
 
-    def __init__(self, points: Any, values: Any, *, noise_scale: Any = 1.0,
-                 batch_size: int | None = None, derivative: Observed = "value",
-                 weight: float = 1.0, norm: Norm = "squared"):
+    def __init__(
+        self,
+        points: Any,
+        values: Any,
+        *,
+        noise_scale: Any = 1.0,
+        batch_size: int | None = None,
+        derivative: Observed = "value",
+        weight: float = 1.0,
+        norm: Norm = "squared",
+    ):
         if derivative not in ("value", "grad", "laplacian"):
             raise ValueError(
                 f"`derivative` must be 'value', 'grad' or 'laplacian', got {derivative!r}"
@@ -72,7 +80,9 @@ class Observations(AbstractConstraint):
                 f"`values` must have shape (n,) or (n, m) with n = {points.shape[0]} points, "
                 f"got {values.shape}"
             )
-        if not (np.all(np.isfinite(np.asarray(points))) and np.all(np.isfinite(np.asarray(values)))):
+        if not (
+            np.all(np.isfinite(np.asarray(points))) and np.all(np.isfinite(np.asarray(values)))
+        ):
             raise ValueError("`points` and `values` must be finite (drop missing data first)")
         sigma = np.atleast_1d(np.asarray(noise_scale, dtype=float))
         for s in sigma:

@@ -7,13 +7,13 @@ from typing import Any, Literal, final
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Float
 
 from .._types import Dims
 from ..domains import AbstractDomain
 from ..ops import value_grad_laplacian
-from ._base import AbstractConstraint, Batch, Norm, check_norm
-from ._region import Part, check_region, region_measure, sample_region
+from ._base import Batch, Norm, check_norm
+from ._region import AbstractRegionConstraint, Part, Region
 
 
 def takes_params(fn: Callable[..., Any], plain: int, name: str) -> bool:
@@ -23,8 +23,7 @@ def takes_params(fn: Callable[..., Any], plain: int, name: str) -> bool:
     except (TypeError, ValueError):
         return False
     positional = [
-        p for p in sig.parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        p for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
     if any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
         return True
@@ -37,7 +36,7 @@ def takes_params(fn: Callable[..., Any], plain: int, name: str) -> bool:
 
 
 @final
-class Residual(AbstractConstraint):
+class Residual(AbstractRegionConstraint):
     r"""A PDE residual $C(x, u, \nabla u, \Delta u, \dots) = 0$ over a region.
 
     With ``uses="derivatives"`` (default) the residual is written from the field's value,
@@ -53,9 +52,9 @@ class Residual(AbstractConstraint):
 
     Attributes:
         fn: the residual of one point.
-        domain: where to sample (``part="interior"`` by default).
-        num_points: points per training step.
-        method: sampler: ``"uniform"``, ``"sobol"``, ``"halton"`` or ``"grid"``.
+        region: where points are drawn: built from the ``domain``, ``part`` (default
+            ``"interior"``), ``num_points`` (per step) and ``method`` (``"uniform"``,
+            ``"sobol"``, ``"halton"`` or ``"grid"``) arguments.
         weight: $w_m$ in Eq. 3.
         norm: ``"squared"`` (default), ``"l2"`` or ``"l1"``.
         dims, laplacian_dims: coordinates the gradient / Laplacian are taken along
@@ -63,12 +62,9 @@ class Residual(AbstractConstraint):
     """
 
     fn: Callable[..., Any] = eqx.field(static=True)
-    domain: AbstractDomain
-    num_points: int = eqx.field(static=True)
-    method: str = eqx.field(static=True)
+    region: Region
     weight: float = eqx.field(static=True)
     norm: Norm = eqx.field(static=True)
-    part: Part = eqx.field(static=True)
     uses: Literal["derivatives", "field"] = eqx.field(static=True)
     dims: Dims = eqx.field(static=True)
     laplacian_dims: Dims = eqx.field(static=True)
@@ -92,31 +88,22 @@ class Residual(AbstractConstraint):
             raise TypeError(f"`fn` must be callable, got {type(fn).__name__}")
         if uses not in ("derivatives", "field"):
             raise ValueError(f"`uses` must be 'derivatives' or 'field', got {uses!r}")
-        self.num_points = check_region(domain, part, num_points, "Residual")
+        self.region = Region(domain, part, num_points=num_points, method=method, owner="Residual")
         self._with_params = takes_params(fn, 2, "fn")
         self.fn = fn
-        self.domain = domain
-        self.method = method
         self.weight = float(weight)
         self.norm = check_norm(norm)
-        self.part = part
         self.uses = uses
         self.dims = tuple(dims) if isinstance(dims, list) else dims
         self.laplacian_dims = (
             tuple(laplacian_dims) if isinstance(laplacian_dims, list) else laplacian_dims
         )
 
-    def sample(self, key: PRNGKeyArray) -> Batch:
-        return sample_region(self.domain, self.part, self.num_points, key, self.method)
-
-    @property
-    def measure(self) -> float:
-        return region_measure(self.domain, self.part)
-
     def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
         extra = (params,) if self._with_params else ()
         x = batch.points
         if self.uses == "field":
+
             def pointwise_field(p):
                 return field(p)
 

@@ -46,9 +46,17 @@ class Periodic(AbstractConstraint):
     weight: float = eqx.field(static=True)
     norm: Norm = eqx.field(static=True)
 
-    def __init__(self, domain: AbstractDomain, axis: int, *, derivative: bool = True,
-                 num_points: int = 256, method: str = "sobol", weight: float = 1.0,
-                 norm: Norm = "squared"):
+    def __init__(
+        self,
+        domain: AbstractDomain,
+        axis: int,
+        *,
+        derivative: bool = True,
+        num_points: int = 256,
+        method: str = "sobol",
+        weight: float = 1.0,
+        norm: Norm = "squared",
+    ):
         box = _box_of(domain)
         if not isinstance(axis, int) or not 0 <= axis < box.dim:
             raise ValueError(f"`axis` must be a space axis in [0, {box.dim}), got {axis!r}")

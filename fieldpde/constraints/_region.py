@@ -1,51 +1,111 @@
 """Where a constraint samples its points: a domain and a part of it."""
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, final
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, PRNGKeyArray
 
 from .._checks import positive_int
+from .._tree import with_static
 from ..domains import AbstractDomain, SpaceTime
-from ._base import Batch
+from ._base import AbstractConstraint, Batch
 
 Part = Literal["interior", "boundary", "initial", "lateral"]
 
 
-def check_region(domain: Any, part: Part, num_points: int, owner: str) -> int:
-    if not isinstance(domain, AbstractDomain):
-        raise TypeError(f"`domain` of {owner} must be a fieldpde domain, got {type(domain).__name__}")
-    if part in ("initial", "lateral") and not isinstance(domain, SpaceTime):
-        raise TypeError(
-            f"{owner} on the {part} part needs a SpaceTime domain (space * TimeInterval), "
-            f"got {type(domain).__name__}"
-        )
-    return positive_int("num_points", num_points)
+@final
+class Region(eqx.Module):
+    """A part of a domain and how to draw points from it for one training step.
 
+    Attributes:
+        domain: the domain.
+        part: ``"interior"``, ``"boundary"``, or for a `SpaceTime` domain ``"initial"``
+            (the slice at $t_0$) or ``"lateral"`` (space boundary x time).
+        num_points: points per step.
+        method: ``"uniform"``, ``"sobol"``, ``"halton"`` or ``"grid"``.
+    """
 
-def sample_region(domain: AbstractDomain, part: Part, n: int, key: PRNGKeyArray,
-                  method: str) -> Batch:
-    if part == "interior":
-        return Batch(domain.sample_interior(n, key=key, method=method))
-    if part == "boundary":
-        points, normals = domain.sample_boundary(n, key=key, method=method)
+    domain: AbstractDomain
+    part: Part = eqx.field(static=True)
+    num_points: int = eqx.field(static=True)
+    method: str = eqx.field(static=True)
+
+    def __init__(
+        self,
+        domain: AbstractDomain,
+        part: Part = "interior",
+        *,
+        num_points: int = 1024,
+        method: str = "sobol",
+        owner: str = "Region",
+    ):
+        if not isinstance(domain, AbstractDomain):
+            raise TypeError(
+                f"`domain` of {owner} must be a fieldpde domain, got {type(domain).__name__}"
+            )
+        if part not in ("interior", "boundary", "initial", "lateral"):
+            raise ValueError(
+                f"`part` of {owner} must be 'interior', 'boundary', 'initial' or 'lateral', "
+                f"got {part!r}"
+            )
+        if part in ("initial", "lateral") and not isinstance(domain, SpaceTime):
+            raise TypeError(
+                f"{owner} on the {part} part needs a SpaceTime domain (space * TimeInterval), "
+                f"got {type(domain).__name__}"
+            )
+        self.domain = domain
+        self.part = part
+        self.num_points = positive_int("num_points", num_points)
+        self.method = method
+
+    def sample(self, key: PRNGKeyArray) -> Batch:
+        """`num_points` points of the part (with outward normals on boundaries)."""
+        n, method, domain = self.num_points, self.method, self.domain
+        if self.part == "interior":
+            return Batch(domain.sample_interior(n, key=key, method=method))
+        if self.part == "initial":
+            return Batch(domain.sample_initial(n, key=key, method=method))
+        sampler = domain.sample_boundary if self.part == "boundary" else domain.sample_lateral
+        points, normals = sampler(n, key=key, method=method)
         return Batch(points, normals)
-    if part == "initial":
-        return Batch(domain.sample_initial(n, key=key, method=method))
-    points, normals = domain.sample_lateral(n, key=key, method=method)
-    return Batch(points, normals)
+
+    @property
+    def measure(self) -> float:
+        """Length, area or volume of the part: the $|\\Omega_m|$ of Eq. 3."""
+        return {
+            "interior": lambda: self.domain.measure,
+            "boundary": lambda: self.domain.boundary_measure,
+            "initial": lambda: self.domain.initial_measure,
+            "lateral": lambda: self.domain.lateral_measure,
+        }[self.part]()
 
 
-def region_measure(domain: AbstractDomain, part: Part) -> float:
-    if part == "interior":
-        return domain.measure
-    if part == "boundary":
-        return domain.boundary_measure
-    if part == "initial":
-        return domain.initial_measure
-    return domain.lateral_measure
+class AbstractRegionConstraint(AbstractConstraint):
+    """A constraint evaluated at points drawn from one `Region` each step."""
+
+    region: eqx.AbstractVar[Region]
+
+    def sample(self, key: PRNGKeyArray) -> Batch:
+        return self.region.sample(key)
+
+    @property
+    def measure(self) -> float:
+        return self.region.measure
+
+    @property
+    def domain(self) -> AbstractDomain:
+        return self.region.domain
+
+    @property
+    def num_points(self) -> int:
+        return self.region.num_points
+
+    def with_num_points(self, n: int) -> "AbstractRegionConstraint":
+        """A copy drawing `n` points per step."""
+        return with_static(self, region=with_static(self.region, num_points=positive_int("n", n)))
 
 
 def as_pointwise(value: Any, name: str) -> Callable[[Array], Array]:
@@ -55,7 +115,9 @@ def as_pointwise(value: Any, name: str) -> Callable[[Array], Array]:
     try:
         const = jnp.asarray(value, dtype=float)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"`{name}` must be a callable of a point or a number, got {value!r}") from err
+        raise TypeError(
+            f"`{name}` must be a callable of a point or a number, got {value!r}"
+        ) from err
     return lambda x: const.astype(x.dtype)
 
 

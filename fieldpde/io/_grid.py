@@ -10,8 +10,9 @@ from ..problem import Problem
 _AXES = ("x", "y", "z")
 
 
-def evaluate_on_grid(problem: Problem, field: Any, *, shape: int | tuple[int, ...] = 101,
-                     chunk: int = 65536):
+def evaluate_on_grid(
+    problem: Problem, field: Any, *, shape: int | tuple[int, ...] = 101, chunk: int = 65536
+):
     r"""The field, the exact/reference solution and their difference on a regular grid.
 
     The grid spans the bounding box of ``problem.domain``; nodes outside the domain are NaN.
@@ -40,31 +41,39 @@ def evaluate_on_grid(problem: Problem, field: Any, *, shape: int | tuple[int, ..
     mesh = np.stack(np.meshgrid(*coords, indexing="ij"), axis=-1).reshape(-1, d)
     pts = jnp.asarray(mesh, dtype=jnp.result_type(float))
     inside = np.asarray(domain.contains(pts))
-    u = np.concatenate([_rows(field(pts[i:i + chunk])) for i in range(0, len(pts), chunk)])
+    u = np.concatenate([_rows(field(pts[i : i + chunk])) for i in range(0, len(pts), chunk)])
     m = u.shape[1]
     u[~inside] = np.nan
     dims = names[::-1]  # (y, x) order, as images and CF grids are stored
 
     def grid(values):
         arr = values.reshape(*shape, m)
-        return np.moveaxis(arr, list(range(d)), list(range(d))[::-1])[..., 0] if m == 1 else (
-            np.moveaxis(arr, list(range(d)), list(range(d))[::-1]))
+        return (
+            np.moveaxis(arr, list(range(d)), list(range(d))[::-1])[..., 0]
+            if m == 1
+            else (np.moveaxis(arr, list(range(d)), list(range(d))[::-1]))
+        )
 
     vars_ = {}
     extra_dims = [] if m == 1 else ["component"]
     vars_["u"] = (dims + extra_dims, grid(u), {"long_name": "neural field solution"})
     attrs = {"problem": problem.name}
     if problem.has_solution:
-        ref = np.concatenate([_rows(problem.solution(pts[i:i + chunk]))
-                              for i in range(0, len(pts), chunk)])
+        ref = np.concatenate(
+            [_rows(problem.solution(pts[i : i + chunk])) for i in range(0, len(pts), chunk)]
+        )
         ref[~inside] = np.nan
         err = u - ref
-        vars_["reference"] = (dims + extra_dims, grid(ref),
-                              {"long_name": "exact or reference solution"})
+        vars_["reference"] = (
+            dims + extra_dims,
+            grid(ref),
+            {"long_name": "exact or reference solution"},
+        )
         vars_["error"] = (dims + extra_dims, grid(err), {"long_name": "u - reference"})
         attrs["relative_l2"] = float(np.linalg.norm(err[inside]) / np.linalg.norm(ref[inside]))
-    return xr.Dataset(vars_, coords={n: (n, c) for n, c in zip(names, coords, strict=True)},
-                      attrs=attrs)
+    return xr.Dataset(
+        vars_, coords={n: (n, c) for n, c in zip(names, coords, strict=True)}, attrs=attrs
+    )
 
 
 def _rows(values) -> np.ndarray:

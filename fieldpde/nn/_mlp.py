@@ -39,9 +39,16 @@ class Dense(eqx.Module):
     activation: str | None = eqx.field(static=True)
 
     @classmethod
-    def init(cls, in_features: int, out_features: int, *, key: PRNGKeyArray,
-             activation: str | None = None, dtype=None) -> "Dense":
-        """LeCun-uniform init $\\mathcal{U}(\\pm 1/\\sqrt{d_\\text{in}})$ (PyTorch's and equinox's)."""
+    def init(
+        cls,
+        in_features: int,
+        out_features: int,
+        *,
+        key: PRNGKeyArray,
+        activation: str | None = None,
+        dtype=None,
+    ) -> "Dense":
+        """LeCun-uniform init $\\mathcal{U}(\\pm 1/\\sqrt{d_\\text{in}})$ (as PyTorch)."""
         if activation is not None and activation not in _ACTIVATIONS:
             raise ValueError(
                 f"`activation` must be one of {sorted(_ACTIVATIONS)} or None, got {activation!r}"
@@ -123,8 +130,13 @@ class MLP(eqx.Module):
             )
         keys = jax.random.split(key, depth)
         layers = tuple(
-            Dense.init(sizes[i], sizes[i + 1], key=keys[i],
-                       activation=None if i == depth - 1 else activation, dtype=dtype)
+            Dense.init(
+                sizes[i],
+                sizes[i + 1],
+                key=keys[i],
+                activation=None if i == depth - 1 else activation,
+                dtype=dtype,
+            )
             for i in range(depth)
         )
         return cls(layers=layers)

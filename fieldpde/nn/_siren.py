@@ -186,8 +186,13 @@ class SIREN(eqx.Module):
             omega = first_omega if i == 0 else hidden_omega
             layers.append(
                 SirenDense.init(
-                    sizes[i], sizes[i + 1], key=keys[i], layer_type=layer_type,
-                    omega=omega, c=c, dtype=dtype,
+                    sizes[i],
+                    sizes[i + 1],
+                    key=keys[i],
+                    layer_type=layer_type,
+                    omega=omega,
+                    c=c,
+                    dtype=dtype,
                 )
             )
         return cls(layers=tuple(layers))

@@ -152,9 +152,7 @@ def hessian(u: Callable[..., Any], dims: Dims = None) -> Callable[..., jax.Array
         seeds = _seeds(x, dims)
 
         def column(v):
-            return jax.vmap(lambda w: _directional(lambda y: _directional(f, y, v), x, w))(
-                seeds
-            )
+            return jax.vmap(lambda w: _directional(lambda y: _directional(f, y, v), x, w))(seeds)
 
         H = jax.vmap(column)(seeds)  # (k, k, *out)
         return jnp.moveaxis(H, (0, 1), (-2, -1))
@@ -186,9 +184,7 @@ def laplacian(
         8.0
     """
     if method not in ("forward", "jvp_grad", "hessian"):
-        raise ValueError(
-            f"`method` must be 'forward', 'jvp_grad' or 'hessian', got {method!r}"
-        )
+        raise ValueError(f"`method` must be 'forward', 'jvp_grad' or 'hessian', got {method!r}")
 
     def lap(x, *args, **kwargs):
         x = _as_point(x, "laplacian")

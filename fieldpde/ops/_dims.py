@@ -23,9 +23,7 @@ def resolve_dims(dims: Dims, d: int) -> tuple[int, ...]:
     elif isinstance(dims, Sequence) and all(isinstance(i, int | np.integer) for i in dims):
         picked = tuple(int(i) for i in dims)
     else:
-        raise TypeError(
-            f"`dims` must be None, an int, a sequence of ints or a slice, got {dims!r}"
-        )
+        raise TypeError(f"`dims` must be None, an int, a sequence of ints or a slice, got {dims!r}")
     if not picked:
         raise ValueError(f"`dims`={dims!r} selects no coordinate of a {d}-dimensional input")
     for i in picked:

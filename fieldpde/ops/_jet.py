@@ -122,8 +122,9 @@ class Jet(eqx.Module):
         seeds = jnp.eye(x.shape[-1], dtype=x.dtype)[jnp.asarray(idx)]
         jac = jnp.broadcast_to(seeds, x.shape[:-1] + seeds.shape)
         rows = laplacian_rows(dims, laplacian_dims, x.shape[-1])
-        return cls(value=x, jac=jac, lap=jnp.zeros_like(x), lap_rows=rows, seed_dims=idx,
-                   lap_zero=True)
+        return cls(
+            value=x, jac=jac, lap=jnp.zeros_like(x), lap_rows=rows, seed_dims=idx, lap_zero=True
+        )
 
     @property
     def num_dims(self) -> int:

@@ -74,13 +74,26 @@ class Problem(eqx.Module):
     params: Any
     name: str = eqx.field(static=True)
 
-    def __init__(self, constraints: Any, *, domain: AbstractDomain | None = None,
-                 exact: Callable[[Array], Array] | None = None, reference: Any = None,
-                 params: Any = None, name: str = "problem"):
+    def __init__(
+        self,
+        constraints: Any,
+        *,
+        domain: AbstractDomain | None = None,
+        exact: Callable[[Array], Array] | None = None,
+        reference: Any = None,
+        params: Any = None,
+        name: str = "problem",
+    ):
         self.constraints = _named(constraints)
         if domain is None:
-            domain = next((getattr(c, "domain", None) for c in self.constraints.values()
-                           if isinstance(getattr(c, "domain", None), AbstractDomain)), None)
+            domain = next(
+                (
+                    getattr(c, "domain", None)
+                    for c in self.constraints.values()
+                    if isinstance(getattr(c, "domain", None), AbstractDomain)
+                ),
+                None,
+            )
         self.domain = domain
         if exact is not None and not callable(exact):
             raise TypeError(f"`exact` must be callable, got {type(exact).__name__}")
@@ -94,14 +107,15 @@ class Problem(eqx.Module):
     def sample(self, key: PRNGKeyArray) -> dict[str, Batch]:
         """One batch per constraint (host-side; call outside `jax.jit`)."""
         keys = jax.random.split(key, len(self.constraints))
-        return {name: c.sample(k) for (name, c), k in zip(self.constraints.items(), keys,
-                                                          strict=True)}
+        return {
+            name: c.sample(k) for (name, c), k in zip(self.constraints.items(), keys, strict=True)
+        }
 
-    def losses(self, field: Any, batches: Mapping[str, Batch],
-               params: Any = None) -> dict[str, Float[Array, ""]]:
+    def losses(
+        self, field: Any, batches: Mapping[str, Batch], params: Any = None
+    ) -> dict[str, Float[Array, ""]]:
         """Each constraint's Eq. 3 term."""
-        return {name: c.loss(field, batches[name], params)
-                for name, c in self.constraints.items()}
+        return {name: c.loss(field, batches[name], params) for name, c in self.constraints.items()}
 
     def loss(self, field: Any, batches: Mapping[str, Batch], params: Any = None):
         """The total loss $\\sum_m w_m |\\Omega_m| \\mathrm{mean}\\lVert C_m\\rVert$."""

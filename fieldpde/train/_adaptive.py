@@ -14,7 +14,6 @@ import jax
 import jax.numpy as jnp
 
 from .._checks import positive_float, positive_int
-from .._tree import with_static
 from ..constraints import Batch, Residual
 from ..constraints._base import apply_norm
 
@@ -45,15 +44,17 @@ class AdaptiveSampling(eqx.Module):
             return constraint.sample(key)
         pool_key, pick_key = jax.random.split(key)
         n = constraint.num_points
-        pool = with_static(constraint, num_points=n * self.pool_factor)
+        pool = constraint.with_num_points(n * self.pool_factor)
         candidates = pool.sample(pool_key)
         err = _residual_norms(pool, field, candidates, params)
         score = err**self.k
         density = score / jnp.maximum(jnp.mean(score), jnp.finfo(score.dtype).tiny) + self.c
-        idx = jax.random.choice(pick_key, err.shape[0], (n,), replace=False,
-                                p=density / jnp.sum(density))
-        return jax.tree.map(lambda a: None if a is None else a[idx], candidates,
-                            is_leaf=lambda a: a is None)
+        idx = jax.random.choice(
+            pick_key, err.shape[0], (n,), replace=False, p=density / jnp.sum(density)
+        )
+        return jax.tree.map(
+            lambda a: None if a is None else a[idx], candidates, is_leaf=lambda a: a is None
+        )
 
 
 @eqx.filter_jit

@@ -38,8 +38,14 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
-def save_checkpoint(path: str | os.PathLike, state: Any, *, step: int,
-                    history: dict[str, np.ndarray], meta: dict[str, Any] | None = None) -> None:
+def save_checkpoint(
+    path: str | os.PathLike,
+    state: Any,
+    *,
+    step: int,
+    history: dict[str, np.ndarray],
+    meta: dict[str, Any] | None = None,
+) -> None:
     """Save a training state pytree, the step reached and the loss history."""
     leaves = io.BytesIO()
     eqx.tree_serialise_leaves(leaves, state)
@@ -53,8 +59,9 @@ def save_checkpoint(path: str | os.PathLike, state: Any, *, step: int,
     atomic_write_bytes(path, buf.getvalue())
 
 
-def load_checkpoint(path: str | os.PathLike, like: Any) -> tuple[Any, int, dict[str, np.ndarray],
-                                                                 dict[str, Any]]:
+def load_checkpoint(
+    path: str | os.PathLike, like: Any
+) -> tuple[Any, int, dict[str, np.ndarray], dict[str, Any]]:
     """Read a checkpoint into the structure of `like`.
 
     Returns:
@@ -76,6 +83,7 @@ def load_checkpoint(path: str | os.PathLike, like: Any) -> tuple[Any, int, dict[
     except FileNotFoundError:
         raise
     except Exception as err:  # zip, json, shape and dtype errors all mean "not loadable"
-        raise ValueError(f"`{path}` is not a readable fieldpde checkpoint for this model: {err}") \
-            from err
+        raise ValueError(
+            f"`{path}` is not a readable fieldpde checkpoint for this model: {err}"
+        ) from err
     return state, int(meta["step"]), history, meta

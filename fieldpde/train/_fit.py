@@ -11,7 +11,8 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 import equinox as eqx
@@ -83,21 +84,33 @@ def _guarded(loss, grads, best, status, divergence_factor):
     finite_loss = jnp.isfinite(loss)
     diverged = (
         jnp.isfinite(best) & (loss > divergence_factor * best)
-        if divergence_factor is not None else jnp.array(False)
+        if divergence_factor is not None
+        else jnp.array(False)
     )
     running = status == RUNNING
     good = running & finite_loss & ~diverged
     apply = good & _all_finite(grads)
     new_status = jnp.where(
-        running & ~(finite_loss & _all_finite(grads)), NAN,
+        running & ~(finite_loss & _all_finite(grads)),
+        NAN,
         jnp.where(running & diverged, DIVERGED, status),
     )
     return new_status, good, apply
 
 
 @eqx.filter_jit
-def _adam_block(problem, static, trainable, opt_state, best, status, batches, optimizer,
-                length: int, divergence_factor):
+def _adam_block(
+    problem,
+    static,
+    trainable,
+    opt_state,
+    best,
+    status,
+    batches,
+    optimizer,
+    length: int,
+    divergence_factor,
+):
     def losses_of(tr):
         field, params = eqx.combine(tr, static)
         parts = problem.losses(field, batches, params)
@@ -136,15 +149,19 @@ def _lbfgs_block(problem, static, trainable, batches, optimizer, length: int):
         loss, grads = value_and_grad(tr, state=state)
         field, params = eqx.combine(tr, static)
         parts = problem.losses(field, batches, params)
-        updates, new_state = optimizer.update(grads, state, tr, value=loss, grad=grads,
-                                              value_fn=total)
+        updates, new_state = optimizer.update(
+            grads, state, tr, value=loss, grad=grads, value_fn=total
+        )
         good = (status == RUNNING) & jnp.isfinite(loss)
         last_good = _select(good, tr, last_good)
         ok = good & _all_finite(grads)
         status = jnp.where((status == RUNNING) & ~ok, NAN, status)
         new_tr = optax.apply_updates(tr, updates)
         return (_select(ok, new_tr, tr), _select(ok, new_state, state), status, last_good), (
-            loss, parts, status)
+            loss,
+            parts,
+            status,
+        )
 
     state = optimizer.init(trainable)
     (trainable, _, status, last_good), (loss, parts, statuses) = jax.lax.scan(
@@ -284,8 +301,13 @@ def fit(
     def save(step_count: int):
         if checkpoint is not None:
             hist = {k: np.concatenate(v) if v else np.zeros(0) for k, v in history.items()}
-            save_checkpoint(checkpoint, (trainable, opt_state, best), step=step_count,
-                            history=hist, meta={"problem": problem.name})
+            save_checkpoint(
+                checkpoint,
+                (trainable, opt_state, best),
+                step=step_count,
+                history=hist,
+                meta={"problem": problem.name},
+            )
 
     bar = _progress(steps + lbfgs_steps, progress)
     if bar is not None and done:
@@ -302,11 +324,21 @@ def fit(
             else:
                 cur_field, cur_params = eqx.combine(trainable, static)
                 keys = jax.random.split(bkey, len(names))
-                batches = {n: adaptive.resample(problem.constraints[n], cur_field, cur_params, k)
-                           for n, k in zip(names, keys, strict=True)}
+                batches = {
+                    n: adaptive.resample(problem.constraints[n], cur_field, cur_params, k)
+                    for n, k in zip(names, keys, strict=True)
+                }
             trainable, opt_state, best, status, loss, parts, statuses = _adam_block(
-                problem, static, trainable, opt_state, best, status, batches, optimizer,
-                length, divergence_factor,
+                problem,
+                static,
+                trainable,
+                opt_state,
+                best,
+                status,
+                batches,
+                optimizer,
+                length,
+                divergence_factor,
             )
             statuses = np.asarray(statuses)
             taken = int(np.argmax(statuses != RUNNING)) if (statuses != RUNNING).any() else length
@@ -324,7 +356,9 @@ def fit(
             if _run_callbacks(callbacks, done, trainable, static, parts, taken):
                 final_status, message = "stopped", f"a callback stopped training at step {done}"
                 break
-            if checkpoint is not None and (checkpoint_every is None or block % checkpoint_every == 0):
+            if checkpoint is not None and (
+                checkpoint_every is None or block % checkpoint_every == 0
+            ):
                 save(done)
 
         if final_status == "completed" and lbfgs_steps:
@@ -332,27 +366,38 @@ def fit(
             lb_problem = problem
             if lbfgs_points is not None:
                 n = positive_int("lbfgs_points", lbfgs_points)
-                lb_problem = with_static(problem, constraints={
-                    name: with_static(c, num_points=n) if hasattr(c, "num_points") else c
-                    for name, c in problem.constraints.items()
-                })
+                lb_problem = with_static(
+                    problem,
+                    constraints={
+                        name: c.with_num_points(n) if hasattr(c, "with_num_points") else c
+                        for name, c in problem.constraints.items()
+                    },
+                )
             batches = lb_problem.sample(bkey)
             trainable, status, loss, parts, statuses = _lbfgs_block(
-                lb_problem, static, trainable, batches,
+                lb_problem,
+                static,
+                trainable,
+                batches,
                 optax.lbfgs(memory_size=50) if lbfgs_optimizer is None else lbfgs_optimizer,
-                lbfgs_steps
+                lbfgs_steps,
             )
             statuses = np.asarray(statuses)
-            taken = int(np.argmax(statuses != RUNNING)) if (statuses != RUNNING).any() else (
-                lbfgs_steps)
+            taken = (
+                int(np.argmax(statuses != RUNNING))
+                if (statuses != RUNNING).any()
+                else (lbfgs_steps)
+            )
             _record(history, loss, parts, taken, phase=1)
             done += taken
             if bar is not None:
                 bar.update(taken)
             if int(status) != RUNNING:
                 final_status = "nan"
-                message = (f"L-BFGS produced a non-finite loss at its step {taken}; kept the "
-                           "last finite parameters")
+                message = (
+                    f"L-BFGS produced a non-finite loss at its step {taken}; kept the "
+                    "last finite parameters"
+                )
     finally:
         if bar is not None:
             bar.close()
@@ -360,8 +405,15 @@ def fit(
         save(done)
     field, params = eqx.combine(trainable, static)
     hist = {k: np.concatenate(v) if v else np.zeros(0) for k, v in history.items()}
-    return FitResult(field=field, params=params, history=hist, status=final_status,
-                     message=message, steps=done, wall_time=time.perf_counter() - t_start)
+    return FitResult(
+        field=field,
+        params=params,
+        history=hist,
+        status=final_status,
+        message=message,
+        steps=done,
+        wall_time=time.perf_counter() - t_start,
+    )
 
 
 def _record(history, loss, parts, taken, phase):
@@ -373,11 +425,15 @@ def _record(history, loss, parts, taken, phase):
 
 def _failure_message(code: int, step: int, history) -> str:
     if code == NAN:
-        return (f"the loss or its gradient became non-finite at step {step}; returned the "
-                "last parameters with a finite loss (try a smaller learning rate)")
+        return (
+            f"the loss or its gradient became non-finite at step {step}; returned the "
+            "last parameters with a finite loss (try a smaller learning rate)"
+        )
     best = float(np.min(np.concatenate(history["loss"]))) if history["loss"] else math.nan
-    return (f"the loss diverged at step {step} (above divergence_factor x best {best:.3e}); "
-            "returned the last parameters before the blow-up (try a smaller learning rate)")
+    return (
+        f"the loss diverged at step {step} (above divergence_factor x best {best:.3e}); "
+        "returned the last parameters before the blow-up (try a smaller learning rate)"
+    )
 
 
 def _run_callbacks(callbacks, step, trainable, static, parts, taken) -> bool:
