@@ -178,3 +178,12 @@ def test_observations_of_gradients_and_laplacians(key):
         wrong.residual(u, wrong.sample(key))
     with pytest.raises(ValueError, match="`derivative`"):
         Observations(pts, grads, derivative="hessian")
+
+
+def test_with_num_points_resizes_regions_and_data(key):
+    res = Residual(lambda x, d: d.value, SQUARE, num_points=16)
+    assert res.with_num_points(40).sample(key).points.shape == (40, 2)
+    assert res.num_points == 16  # the original is unchanged
+    obs = Observations(jnp.zeros((10, 2)), jnp.zeros(10), batch_size=4)
+    assert obs.with_num_points(6).sample(key).points.shape == (6, 2)
+    assert obs.with_num_points(50).sample(key).points.shape == (10, 2)

@@ -9,6 +9,7 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import positive_float, positive_int
+from .._tree import with_static
 from ..ops import value_grad_laplacian
 from ._base import AbstractConstraint, Batch, Norm, check_norm
 from ._region import field_values
@@ -113,6 +114,11 @@ class Observations(AbstractConstraint):
     @property
     def measure(self) -> float:
         return 1.0
+
+    def with_num_points(self, n: int) -> "Observations":
+        """A copy using `n` observations per step (all of them when `n` >= their number)."""
+        n = positive_int("n", n)
+        return with_static(self, batch_size=None if n >= self.points.shape[0] else n)
 
     def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
         x = batch.points
