@@ -12,7 +12,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from dataclasses import field as dc_field
 from typing import Any
 
 import equinox as eqx
@@ -54,7 +53,6 @@ class FitResult:
     message: str
     steps: int
     wall_time: float
-    extras: dict[str, Any] = dc_field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
