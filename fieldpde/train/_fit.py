@@ -259,9 +259,7 @@ def fit(
         >>> result.status, result.final_loss < 1e-3
         ('completed', True)
     """
-    from ..problem import Problem as _Problem
-
-    if not isinstance(problem, _Problem):
+    if not isinstance(problem, Problem):
         raise TypeError(f"`problem` must be a fieldpde Problem, got {type(problem).__name__}")
     if not callable(field):
         raise TypeError(f"`field` must be a callable field, got {type(field).__name__}")
