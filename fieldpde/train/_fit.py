@@ -336,8 +336,7 @@ def fit(
                 length,
                 divergence_factor,
             )
-            statuses = np.asarray(statuses)
-            taken = int(np.argmax(statuses != RUNNING)) if (statuses != RUNNING).any() else length
+            taken = _steps_taken(statuses, length)
             _record(history, loss, parts, taken, phase=0)
             done += taken
             block += 1
@@ -378,12 +377,7 @@ def fit(
                 optax.lbfgs(memory_size=50) if lbfgs_optimizer is None else lbfgs_optimizer,
                 lbfgs_steps,
             )
-            statuses = np.asarray(statuses)
-            taken = (
-                int(np.argmax(statuses != RUNNING))
-                if (statuses != RUNNING).any()
-                else (lbfgs_steps)
-            )
+            taken = _steps_taken(statuses, lbfgs_steps)
             _record(history, loss, parts, taken, phase=1)
             done += taken
             if bar is not None:
@@ -410,6 +404,12 @@ def fit(
         steps=done,
         wall_time=time.perf_counter() - t_start,
     )
+
+
+def _steps_taken(statuses, length: int) -> int:
+    """Steps of a block that ran before its status left RUNNING (all of them if it never did)."""
+    failed = np.asarray(statuses) != RUNNING
+    return int(np.argmax(failed)) if failed.any() else length
 
 
 def _record(history, loss, parts, taken, phase):
