@@ -19,7 +19,7 @@ this process (so they see the same machine load):
   ``--deepxde-python``; skipped with a message if there is none.
 * ``fieldpde tuned``: the library's recipe for this PDE: a width-64 depth-4 `SIREN`
   ($\omega = 10$) under `HardDirichlet`, residual scaled by $1/k_0^2$, 1024 Sobol points
-  redrawn every 100 steps, Adam (cosine decay from 2e-3) then L-BFGS on 2048 points. Its
+  redrawn every 100 steps, Adam (cosine decay from 2e-3) then L-BFGS on 1536 points. Its
   wall time (compile included) is compared with DeepXDE's 5000-step training time.
 
 Per-step time of fieldpde excludes compilation: after a short warm-up call, `fit` is timed
@@ -69,9 +69,9 @@ TUNED = dict(
     points=1024,
     resample_every=100,
     learning_rate=2e-3,
-    steps=3000,
-    lbfgs_steps=2000,
-    lbfgs_points=2048,
+    steps=1500,
+    lbfgs_steps=3000,
+    lbfgs_points=1536,
 )
 TUNED_QUICK = dict(TUNED, steps=500, lbfgs_steps=500)
 
