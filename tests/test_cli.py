@@ -34,6 +34,30 @@ def test_lshape_reference_is_a_poisson_solution():
     assert float(ref.u.max()) > 0.05  # a real, non-trivial solution
 
 
+def test_image_gradient_estimators_against_exact_derivatives():
+    pytest.importorskip("skimage")
+    module = load_problem_module("poisson_image")
+    n = 32
+    h = 2.0 / (n - 1)
+    j = np.arange(n)
+    # a cosine-series image: its spectral gradient is exact (to rounding)
+    wave = np.cos(np.pi * 5 * (j + 0.5) / n)
+    img = wave[None, :] + 0.5 * np.cos(np.pi * 3 * (j + 0.5) / n)[:, None]
+    g = module.gradients(img, "spectral").reshape(n, n, 2)
+    dx = -(5 * np.pi / n) * np.sin(np.pi * 5 * (j + 0.5) / n) / h
+    dy = -0.5 * (3 * np.pi / n) * np.sin(np.pi * 3 * (j + 0.5) / n) / h
+    assert np.allclose(g[..., 0], dx[None, :], atol=1e-10)
+    assert np.allclose(g[..., 1], dy[:, None], atol=1e-10)
+    # a plane has gradient (a, b) in coordinate units; the stencils are exact away from edges
+    x = np.linspace(-1.0, 1.0, n)
+    plane = 0.3 * x[None, :] - 0.7 * x[:, None]
+    for method in ("central", "sobel"):
+        g = module.gradients(plane, method).reshape(n, n, 2)[1:-1, 1:-1]
+        assert np.allclose(g, [0.3, -0.7], atol=1e-12), method
+    with pytest.raises(ValueError, match="`method`"):
+        module.gradients(plane, "prewitt")
+
+
 def test_solve_writes_netcdf_and_png(tmp_path):
     # a subprocess, as a user runs it: `solve` sets JAX's float64 flag for its whole process
     out = subprocess.run(
