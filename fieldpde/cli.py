@@ -41,7 +41,8 @@ def load_problem_module(spec: str) -> ModuleType:
     module_spec.loader.exec_module(module)
     for attr in ("DEFAULTS", "problem", "field"):
         if not hasattr(module, attr):
-            raise SystemExit(f"fieldpde: problem file {path} lacks `{attr}`")
+            hint = f" (it is a script of its own: python {path})" if hasattr(module, "main") else ""
+            raise SystemExit(f"fieldpde: problem file {path} lacks `{attr}`{hint}")
     return module
 
 

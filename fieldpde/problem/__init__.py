@@ -1,3 +1,7 @@
 """Problems: constraints + trainable coefficients + exact or reference solution."""
 
+from ._parametric import ParametricProblem as ParametricProblem
+from ._parametric import SplitInput as SplitInput
+from ._parametric import WithParameters as WithParameters
+from ._parametric import split_input as split_input
 from ._problem import Problem as Problem

@@ -1,0 +1,256 @@
+r"""Parametric problems: one PDE per parameter $\mu$, solved for all of them at once.
+
+A parametric field $u_\theta(x; \mu)$ is trained on points $(x_i, \mu_i)$, with $\mu_i$
+drawn from a parameter box alongside the collocation points, so the Eq. 3 loss becomes
+$\sum_m w_m \int_M \int_{\Omega_m} \lVert C_m(x, \mu) \rVert \,dx\,d\mu$. The field sees
+the concatenated coordinates ``(x_1, ..., x_d, mu_1, ..., mu_p)`` (a `SIREN` with
+``d + p`` inputs, or any conditioned field wrapped by `split_input`); derivatives are taken
+along the ``d`` space coordinates only, so each $\mu$ is held fixed per point.
+"""
+
+from collections.abc import Callable
+from typing import Any, final
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .._tree import with_static
+from ..constraints import AbstractConstraint, Batch, Periodic
+from ..constraints._base import Norm
+from ..domains import AbstractDomain, Box
+from ._problem import Problem, _named
+
+
+def _concat(points: Array, mu: Array) -> Array:
+    return jnp.concatenate([points, mu.astype(points.dtype)], axis=-1)
+
+
+@final
+class WithParameters(AbstractConstraint):
+    r"""A space constraint evaluated at points $(x_i, \mu_i)$, $\mu_i$ drawn from a box.
+
+    Its measure is $|\Omega_m|\,|M|$; space derivatives only (a `Residual`'s default
+    ``dims`` becomes the space coordinates). Residual functions receive the concatenated
+    point, so $\mu$ is ``x[d:]``.
+
+    Attributes:
+        constraint: a constraint on the space domain.
+        parameters: the parameter `Box` $M$.
+        space_dim: ``d``, the number of space coordinates.
+        method: how $\mu$ is drawn (``"uniform"``, ``"sobol"``, ``"halton"``).
+    """
+
+    constraint: AbstractConstraint
+    parameters: Box
+    space_dim: int = eqx.field(static=True)
+    method: str = eqx.field(static=True)
+
+    def __init__(
+        self,
+        constraint: AbstractConstraint,
+        parameters: Box,
+        space_dim: int,
+        method: str = "uniform",
+    ):
+        if not isinstance(constraint, AbstractConstraint):
+            raise TypeError(f"`constraint` must be a constraint, got {type(constraint).__name__}")
+        if not isinstance(parameters, Box):
+            raise TypeError(f"`parameters` must be a Box, got {type(parameters).__name__}")
+        if getattr(constraint, "dims", "absent") is None:
+            constraint = with_static(constraint, dims=tuple(range(space_dim)))
+        self.constraint = constraint
+        self.parameters = parameters
+        self.space_dim = space_dim
+        self.method = method
+
+    @property
+    def weight(self) -> float:
+        return self.constraint.weight
+
+    @property
+    def norm(self) -> Norm:
+        return self.constraint.norm
+
+    @property
+    def measure(self) -> float:
+        return self.constraint.measure * self.parameters.measure
+
+    @property
+    def num_points(self) -> int:
+        return self.constraint.num_points
+
+    def with_num_points(self, n: int) -> "WithParameters":
+        """A copy drawing `n` points (and parameter values) per step."""
+        inner = self.constraint.with_num_points(n)
+        return WithParameters(inner, self.parameters, self.space_dim, self.method)
+
+    def sample(self, key: PRNGKeyArray) -> Batch:
+        kx, kmu = jax.random.split(key)
+        batch = self.constraint.sample(kx)
+        n = batch.points.shape[0]
+        mu = self.parameters.sample_interior(n, key=kmu, method=self.method)
+        normals = batch.normals
+        if normals is not None:
+            normals = _concat(normals, jnp.zeros_like(mu))
+        extra = batch.extra
+        if isinstance(self.constraint, Periodic):
+            extra = _concat(extra, mu)  # the partner point shares its parameter
+        return Batch(_concat(batch.points, mu), normals, extra)
+
+    def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
+        return self.constraint.residual(field, batch, params)
+
+
+@final
+class SplitInput(eqx.Module):
+    """Adapt a conditioned field ``field(x, mu)`` to concatenated points ``(x, mu)``.
+
+    Attributes:
+        field: called as ``field(x, mu)`` with ``x`` of shape ``(..., d)`` and ``mu`` of
+            shape ``(..., p)``.
+        space_dim: ``d``.
+    """
+
+    field: Any
+    space_dim: int = eqx.field(static=True)
+
+    def __call__(self, p: Float[Array, "*batch dp"]) -> Array:
+        p = jnp.asarray(p)
+        return self.field(p[..., : self.space_dim], p[..., self.space_dim :])
+
+
+def split_input(field: Any, space_dim: int) -> SplitInput:
+    """Wrap a conditioned field ``field(x, mu)`` so a `ParametricProblem` can train it."""
+    return SplitInput(field, int(space_dim))
+
+
+@final
+class ParametricProblem(eqx.Module):
+    r"""A family of problems over parameters $\mu \in M$, trained as one `Problem`.
+
+    Build the constraints on the space domain as for a single problem, with residual
+    functions and boundary data reading $\mu$ from the trailing coordinates of the point
+    they get: ``mu = x[d:]``. `problem` is what `fieldpde.train.fit` trains; the field
+    takes ``d + p`` inputs.
+
+    Attributes:
+        problem: the `Problem` over concatenated points ``(x, mu)``.
+        space: the space domain $\Omega$.
+        parameters: the parameter `Box` $M$.
+        exact: the exact solution ``exact(x, mu)`` (pointwise), if known.
+        reference: ``reference(mu)`` giving a batch callable ``(n, d) -> (n, m)`` (e.g. a
+            finite-difference `GridSolution`) for one parameter, if known.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from fieldpde import SIREN
+        >>> from fieldpde.constraints import Dirichlet, Residual
+        >>> from fieldpde.domains import Box
+        >>> box = Box([0.0], [1.0])
+        >>> family = ParametricProblem(
+        ...     [Residual(lambda x, d: d.laplacian + x[1], box, num_points=64),
+        ...      Dirichlet(0.0, box, num_points=2)],
+        ...     parameters=Box([1.0], [2.0]),
+        ... )
+        >>> batches = family.problem.sample(jax.random.key(0))
+        >>> batches["residual"].points.shape
+        (64, 2)
+    """
+
+    problem: Problem
+    space: AbstractDomain
+    parameters: Box
+    exact: Callable[[Array, Array], Array] | None = eqx.field(static=True)
+    reference: Callable[[Any], Any] | None = eqx.field(static=True)
+
+    def __init__(
+        self,
+        constraints: Any,
+        *,
+        parameters: Box,
+        space: AbstractDomain | None = None,
+        exact: Callable[[Array, Array], Array] | None = None,
+        reference: Callable[[Any], Any] | None = None,
+        params: Any = None,
+        method: str = "uniform",
+        name: str = "parametric",
+    ):
+        named = _named(constraints)
+        if not isinstance(parameters, Box):
+            raise TypeError(f"`parameters` must be a Box, got {type(parameters).__name__}")
+        if space is None:
+            space = next(
+                (
+                    getattr(c, "domain", None)
+                    for c in named.values()
+                    if isinstance(getattr(c, "domain", None), AbstractDomain)
+                ),
+                None,
+            )
+        if space is None:
+            raise ValueError("pass `space`: no constraint has a domain to take it from")
+        for fn, label in ((exact, "exact"), (reference, "reference")):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"`{label}` must be callable, got {type(fn).__name__}")
+        d = space.dim
+        wrapped = {k: WithParameters(c, parameters, d, method) for k, c in named.items()}
+        full_exact = None
+        if exact is not None:
+
+            def full_exact(p):
+                return exact(p[:d], p[d:])
+
+        self.problem = Problem(wrapped, exact=full_exact, params=params, name=name)
+        self.space = space
+        self.parameters = parameters
+        self.exact = exact
+        self.reference = reference
+
+    @property
+    def space_dim(self) -> int:
+        return self.space.dim
+
+    @property
+    def num_parameters(self) -> int:
+        return self.parameters.dim
+
+    def _mu(self, mu: Any) -> np.ndarray:
+        mu = np.atleast_1d(np.asarray(mu, dtype=float))
+        if mu.shape != (self.num_parameters,):
+            raise ValueError(
+                f"`mu` must hold {self.num_parameters} parameter value(s), got shape {mu.shape}"
+            )
+        return mu
+
+    def bind(self, field: Any, mu: Any) -> Callable[[Array], Array]:
+        """The field at one parameter value: a function of space points ``(..., d)``."""
+        mu = self._mu(mu)
+
+        def at(x):
+            x = jnp.asarray(x)
+            m = jnp.broadcast_to(jnp.asarray(mu, x.dtype), x.shape[:-1] + mu.shape)
+            return field(_concat(x, m))
+
+        return at
+
+    def solution(self, points: Float[Array, "n d"], mu: Any) -> Float[Array, "n m"]:
+        """The exact (or reference) solution at space `points` for parameter `mu`."""
+        mu = self._mu(mu)
+        points = jnp.asarray(points)
+        if self.exact is not None:
+            m = jnp.asarray(mu, points.dtype)
+            out = jax.vmap(lambda p: jnp.asarray(self.exact(p, m), dtype=p.dtype))(points)
+        elif self.reference is not None:
+            out = jnp.asarray(self.reference(mu)(np.asarray(points)), dtype=points.dtype)
+        else:
+            raise ValueError("the family has neither `exact` nor `reference`")
+        return out.reshape(points.shape[0], -1)
+
+    def relative_l2(self, field: Any, points: Float[Array, "n d"], mu: Any) -> float:
+        r"""$\lVert u_\theta(\cdot; \mu) - u(\cdot; \mu)\rVert_2 / \lVert u(\cdot; \mu)\rVert_2$."""
+        truth = self.solution(points, mu)
+        pred = jnp.asarray(self.bind(field, mu)(jnp.asarray(points))).reshape(truth.shape)
+        return float(jnp.linalg.norm(pred - truth) / jnp.linalg.norm(truth))
