@@ -44,7 +44,7 @@ DEFAULTS = dict(
     resample_every=50,
     lbfgs_steps=1000,
     lbfgs_points=8192,
-    width=48,
+    width=32,
     depth=4,
     omega=6.0,
     fd_shape=257,
@@ -146,6 +146,7 @@ def main(argv=None, *, out: str = "out"):
     parser.add_argument("--points", type=int, default=DEFAULTS["points"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fd-shape", type=int, default=DEFAULTS["fd_shape"])
+    parser.add_argument("--query-grid", type=int, default=256, help="side of the timed grid")
     parser.add_argument("--out", default=out)
     args = parser.parse_args(argv)
 
@@ -175,13 +176,13 @@ def main(argv=None, *, out: str = "out"):
     for k in HELD_OUT:
         ref = fam.reference((k,), shape=args.fd_shape)
         errors[k] = fam.relative_l2(surrogate, ref.points(), (k,))
-    t_net, t_fd = query_speed(fam, surrogate, 1.55)
+    t_net, t_fd = query_speed(fam, surrogate, 1.55, n=args.query_grid)
     print(f"{'k':>5} {'rel. L2 vs FD':>14}")
     for k, e in errors.items():
         print(f"{k:5.2f} {e:14.3e}")
     print(
-        f"new k on a 256x256 grid: surrogate {1e3 * t_net:.2f} ms, FD solve {1e3 * t_fd:.1f} ms "
-        f"({t_fd / t_net:.0f}x)"
+        f"new k on a {args.query_grid}^2 grid: surrogate {1e3 * t_net:.2f} ms, "
+        f"FD solve {1e3 * t_fd:.1f} ms ({t_fd / t_net:.0f}x)"
     )
     print(f"saved {path}")
     return {"errors": errors, "t_net": t_net, "t_fd": t_fd, "result": result, "path": path}

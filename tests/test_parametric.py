@@ -93,3 +93,31 @@ def test_physics_informed_family_fit_answers_a_held_out_parameter(key):
     # ignored mu (the mu = 2 solution) would be 40% and 31% off at them
     for mu in (1.2, 2.9):
         assert family.relative_l2(result.field, x, mu) < 5e-2
+
+
+@pytest.mark.slow  # about a minute: compiles a fit and two FD solves
+def test_helmholtz_family_script_runs_saves_and_reloads(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "problems" / "helmholtz_family.py"
+    spec = importlib.util.spec_from_file_location("helmholtz_family", path)
+    hf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hf)
+    argv = [
+        "--steps",
+        "20",
+        "--lbfgs-steps",
+        "0",
+        "--points",
+        "128",
+        "--fd-shape",
+        "33",
+        "--query-grid",
+        "32",
+    ]
+    out = hf.main(argv, out=str(tmp_path))
+    assert out["path"].exists()
+    assert set(out["errors"]) == set(hf.HELD_OUT)
+    assert all(np.isfinite(e) for e in out["errors"].values())
+    assert out["t_net"] > 0 and out["t_fd"] > 0
