@@ -151,3 +151,26 @@ def is_global_longitude(name: str, values: np.ndarray, attrs: dict[str, Any]) ->
     x = np.sort(values.astype(np.float64))
     step = float(np.max(np.diff(x)))
     return x[-1] - x[0] + step >= 360.0 - 1e-6 * 360.0
+
+
+def refine(values: Any, factor: int) -> np.ndarray:
+    """A coordinate with `factor` times the resolution: ``factor * (n - 1) + 1`` values
+    interpolated linearly between the given ones (numbers or datetime64), so the original
+    values are kept and every interval is split into `factor` equal parts.
+
+    Example:
+        >>> refine([0.0, 1.0, 3.0], 2).tolist()
+        [0.0, 0.5, 1.0, 2.0, 3.0]
+    """
+    from .._checks import positive_int
+
+    factor = positive_int("factor", factor)
+    arr = np.asarray(values)
+    if arr.ndim != 1 or arr.size < 2:
+        raise ValueError(f"`values` must be a 1-D coordinate of >= 2 values, got shape {arr.shape}")
+    pos = np.arange(factor * (arr.size - 1) + 1) / factor
+    if np.issubdtype(arr.dtype, np.datetime64):
+        ns = arr.astype("datetime64[ns]").astype(np.int64)
+        fine = ns[0] + np.rint(np.interp(pos, np.arange(arr.size), (ns - ns[0]).astype(float)))
+        return fine.astype(np.int64).astype("datetime64[ns]")
+    return np.interp(pos, np.arange(arr.size), arr.astype(np.float64))
