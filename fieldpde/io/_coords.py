@@ -83,6 +83,8 @@ class AxisEncoding:
         if self.kind == "time":
             if not np.issubdtype(arr.dtype, np.datetime64):
                 try:
+                    if arr.dtype.kind not in "USO":  # dates as strings are fine, numbers not
+                        raise TypeError(f"dtype {arr.dtype}")
                     arr = arr.astype("datetime64[ns]")
                 except (TypeError, ValueError) as err:
                     raise TypeError(

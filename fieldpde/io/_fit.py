@@ -34,7 +34,7 @@ def fit_xarray(
     steps: int = 2000,
     points: int = 4096,
     learning_rate: float = 1e-3,
-    resample_every: int = 10,
+    resample_every: int | None = None,
     lbfgs_steps: int = 0,
     periodic: Any = "auto",
     constraints: Mapping[str, AbstractConstraint] | None = None,
@@ -64,7 +64,8 @@ def fit_xarray(
         steps: Adam steps (cosine-decayed learning rate).
         points: cells per step (a random subset, redrawn every `resample_every` steps).
         learning_rate: peak Adam learning rate.
-        resample_every: steps per batch of cells.
+        resample_every: steps per batch of cells (default: 10 when `points` is below the
+            number of cells, else all steps on the full set of cells).
         lbfgs_steps: L-BFGS steps on all cells after Adam (sharpens the fit).
         periodic: ``"auto"`` (default): a longitude (by name, CF ``units`` or
             ``standard_name``) covering the globe is periodic with period 360; ``None``:
@@ -171,6 +172,8 @@ def fit_xarray(
     x = np.concatenate([e[i] for e, i in zip(enc, idx, strict=True)], axis=1)
     x_j = jnp.asarray(x, dtype=dtype)
     batch = min(points, len(rows))
+    if resample_every is None:
+        resample_every = 10 if batch < len(rows) else max(steps, 1)
     if finite[rows].all():
         data = Observations(x_j, jnp.asarray(z[rows], dtype=dtype), batch_size=batch)
     else:
