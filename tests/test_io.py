@@ -50,7 +50,7 @@ def rmse(a, b):
 def assert_same_metadata(out, ref):
     """Dims, order, coords (values and dtype), attrs, name and dtype are exactly those of ref."""
     assert type(out) is type(ref)
-    assert out.dims == ref.dims
+    assert list(out.sizes.items()) == list(ref.sizes.items())
     assert set(out.coords) == set(ref.coords)
     for c in ref.coords:
         assert out.coords[c].identical(ref.coords[c]), c
@@ -139,15 +139,18 @@ def test_axis_encoding_maps_to_unit_interval():
 
 
 def test_non_uniform_coordinate():
-    depth = np.array([0.0, 1.0, 3.0, 7.0, 15.0, 31.0, 63.0, 127.0])  # geometric spacing
+    depth = np.round(1.35 ** np.arange(16) - 1.0, 6)  # geometric spacing, 0 to 89 m
     profile = 4.0 + 20.0 * np.exp(-depth / 40.0)
     da = xr.DataArray(profile, dims="depth", coords={"depth": depth}, name="temp")
     field = fit_xarray(da, **{**FAST, "omega": 3.0})
-    assert field.source.axes[0].lo == 0.0 and field.source.axes[0].hi == 127.0
+    assert field.source.axes[0].lo == 0.0 and field.source.axes[0].hi == depth[-1]
     out = field.predict()
     assert out.dtype == np.float64 and rmse(out, profile) < 0.05
-    new = np.array([20.0, 50.0, 100.0])
-    assert rmse(field.predict(depth=new), 4.0 + 20.0 * np.exp(-new / 40.0)) < 0.15
+    new = (depth[1:] + depth[:-1]) / 2  # halfway between levels, 0.2 to 15 m apart
+    exact = 4.0 + 20.0 * np.exp(-new / 40.0)
+    # linear interpolation errs by 0.05 here (h^2 f''/8 in the widest, 25 m gap); the
+    # field is within 3x of that: < 0.15 degC, 0.75% of the 20 degC range
+    assert rmse(field.predict(depth=new), exact) < 0.15
 
 
 def test_time_axis_and_3d_cube():
@@ -182,7 +185,8 @@ def test_nan_cells_never_enter_the_loss():
     da = sst_dataarray(lat, lon, dtype=np.float64)
     gappy = da.copy()
     gappy[4, :] = np.nan  # a whole latitude row of land
-    kw = {**FAST, "steps": 50, "points": 64}
+    # resolution_init scales weights by the grid shape, which differs by the dropped row
+    kw = {**FAST, "steps": 50, "points": 64, "resolution_init": False}
     with_nan = fit_xarray(gappy, **kw)
     # the same cells with the row removed: the same encoding, the same cells in the same
     # order, so training must be identical if and only if the NaN row plays no part
@@ -307,6 +311,10 @@ def test_bad_inputs_raise_clear_errors(grid_field):
         field.predict(lat=np.zeros((2, 2)))
     with pytest.raises(TypeError, match="`like`"):
         field.predict(like=[1, 2])
+    with pytest.raises(ValueError, match="`like` has dimension `lat` without a coordinate"):
+        field.predict(like=xr.DataArray(np.zeros(3), dims="lat"))
+    with pytest.raises(ValueError, match="shares no dimension"):
+        field.predict(like=xr.DataArray(np.zeros(3), dims="depth"))
     with pytest.raises(ValueError, match="`chunk`"):
         field.predict(chunk=0)
 
@@ -408,7 +416,7 @@ def test_cli_fit_and_predict(tmp_path):
     run = [sys.executable, "-m", "fieldpde.cli"]
     fit = subprocess.run(
         [*run, "fit", str(data), "--var", "sst", "--width", "16", "--depth", "3"]
-        + ["--omega", "4", "--steps", "200", "--no-progress"],
+        + ["--omega", "4", "--steps", "300", "--no-progress"],
         capture_output=True,
         text=True,
     )

@@ -209,6 +209,11 @@ class FittedField(eqx.Module):
                         c = like.coords[d]
                         like_coords[d] = (c.values, dict(c.attrs) or self._attrs(d))
                     elif d in like.sizes:
+                        if d in src.indexed:
+                            raise ValueError(
+                                f"`like` has dimension `{d}` without a coordinate; the field "
+                                f"was fitted on coordinates of `{d}`"
+                            )
                         like_coords[d] = (np.arange(like.sizes[d]), {})
             elif isinstance(like, dict):
                 like_coords = {d: (np.asarray(v), self._attrs(d)) for d, v in like.items()}

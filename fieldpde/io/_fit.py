@@ -37,6 +37,7 @@ def fit_xarray(
     resample_every: int | None = None,
     lbfgs_steps: int = 0,
     periodic: Any = "auto",
+    resolution_init: bool = True,
     constraints: Mapping[str, AbstractConstraint] | None = None,
     ensemble_size: int | None = None,
     seed: int = 0,
@@ -70,6 +71,10 @@ def fit_xarray(
         periodic: ``"auto"`` (default): a longitude (by name, CF ``units`` or
             ``standard_name``) covering the globe is periodic with period 360; ``None``:
             nothing is; a list of dimension names (period 360) or a dict name -> period.
+        resolution_init: scale each dimension's first-layer weights at init by its number
+            of grid points over the largest such number, so that a coarse axis (a few time
+            steps) starts with proportionally low frequencies and the field interpolates
+            smoothly along it instead of oscillating between samples.
         constraints: extra loss terms (e.g. a PDE `Residual`) added to the data term; they
             see the field of standardised values on encoded inputs, ``(..., d') -> (..., m)``.
         ensemble_size: fit this many members from different seeds (one after another);
@@ -199,6 +204,8 @@ def fit_xarray(
             hidden_omega=hidden_omega,
             dtype=dtype,
         )
+        if resolution_init:
+            net = _scale_first_layer(net, axes, shape)
         result = fit(
             problem,
             net,
@@ -247,12 +254,22 @@ def fit_xarray(
             "points": points,
             "learning_rate": learning_rate,
             "seed": seed,
+            "resolution_init": resolution_init,
             "cells": int(len(rows)),
             "members": records,
         },
     )
     net = members[0] if ensemble_size is None else stack(members)
     return FittedField(net, source)
+
+
+def _scale_first_layer(net: SIREN, axes, shape) -> SIREN:
+    """Multiply the first-layer weight rows of each dimension by ``n_d / max(n)``."""
+    rows = np.concatenate(
+        [np.full(a.width, n / max(shape)) for a, n in zip(axes, shape, strict=True)]
+    )
+    W = net.layers[0].W
+    return eqx.tree_at(lambda s: s.layers[0].W, net, W * jnp.asarray(rows, W.dtype)[:, None])
 
 
 def _output_dtype(dtype) -> str:
