@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's fieldpde, whichever is installed
 
 
 def big_predict(field_path: str, side: int, chunk: int) -> dict:
@@ -61,8 +62,8 @@ def big_predict(field_path: str, side: int, chunk: int) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--lbfgs-steps", type=int, default=300)
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--lbfgs-steps", type=int, default=0)
     parser.add_argument("--side", type=int, default=4000)
     parser.add_argument("--chunk", type=int, default=65536)
     parser.add_argument("--seed", type=int, default=0)

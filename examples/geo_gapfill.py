@@ -12,7 +12,10 @@ the finite cells with `fieldpde.io.fit_xarray`, then
 - super-resolved 4x in latitude and longitude,
 - saved with `FittedField.save`, written to netCDF, and both re-read.
 
-    python examples/geo_gapfill.py [--steps 3000] [--out out]
+    python examples/geo_gapfill.py [--steps 2000] [--out out]
+
+The first-layer omega is 10 rather than SIREN's 30: on a 96-point axis 30 fits the cells as
+well but oscillates between them (4x-grid error 1.1 against 0.3 degC measured).
 """
 
 import argparse
@@ -133,11 +136,11 @@ def griddata_fill(obs, month: int) -> np.ndarray:
 
 
 def run(
-    steps: int = 3000,
-    lbfgs_steps: int = 300,
+    steps: int = 2000,
+    lbfgs_steps: int = 0,
     width: int = 128,
     depth: int = 4,
-    omega: float = 30.0,
+    omega: float = 10.0,
     hidden_omega: float = 30.0,
     points: int = 4096,
     grid: tuple[int, int, int] = (6, 40, 96),
@@ -194,8 +197,8 @@ def run(
 
 
 def main(
-    steps: int = 3000,
-    lbfgs_steps: int = 300,
+    steps: int = 2000,
+    lbfgs_steps: int = 0,
     out: str = "out",
     fast: bool = False,
     progress: bool | None = None,
@@ -256,8 +259,8 @@ def main(
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--lbfgs-steps", type=int, default=300)
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--lbfgs-steps", type=int, default=0)
     parser.add_argument("--out", default="out")
     args = parser.parse_args()
     main(steps=args.steps, lbfgs_steps=args.lbfgs_steps, out=args.out)

@@ -117,9 +117,9 @@ def test_longitude_conventions_and_periodicity(grid_field):
     np.testing.assert_allclose(b, c, atol=0.1)  # two fits, each within ~0.05 of the truth
     # a regional longitude is not periodic by default, and the option can turn it off
     regional = sst_dataarray(lat, np.linspace(-40.0, 20.0, 9))
-    enc = fit_xarray(regional, **{**FAST, "steps": 1}).source.axes[1]
+    enc = fit_xarray(regional, **{**FAST, "steps": 0}).source.axes[1]
     assert enc.kind == "linear" and (enc.lo, enc.hi) == (-40.0, 20.0)
-    off = fit_xarray(sst_dataarray(lat, lon180), periodic=None, **{**FAST, "steps": 1})
+    off = fit_xarray(sst_dataarray(lat, lon180), periodic=None, **{**FAST, "steps": 0})
     assert off.source.axes[1].kind == "linear"
 
 
@@ -392,6 +392,15 @@ def test_failed_write_never_replaces_a_good_file(grid_field, tmp_path, monkeypat
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.field"]  # no temporary left
     assert load_field(path).predict().identical(field.predict())
+
+
+def test_public_classes_are_final():
+    import fieldpde.io
+
+    classes = [getattr(fieldpde.io, n) for n in dir(fieldpde.io)]
+    classes = [c for c in classes if isinstance(c, type)]
+    assert {c.__name__ for c in classes} == {"AxisEncoding", "FittedField"}
+    assert all(getattr(c, "__final__", False) for c in classes)
 
 
 def test_refine():

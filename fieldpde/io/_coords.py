@@ -15,7 +15,7 @@ through `repr`), so a loaded field maps coordinates bit-identically.
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, final
 
 import numpy as np
 
@@ -25,6 +25,7 @@ LONGITUDE_NAMES = ("lon", "longitude", "long", "nav_lon", "x_lon")
 LONGITUDE_UNITS = ("degrees_east", "degree_east", "degree_e", "degrees_e", "degreee")
 
 
+@final
 @dataclass(frozen=True)
 class AxisEncoding:
     """How one dimension's coordinates become network inputs.

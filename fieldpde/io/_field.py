@@ -13,6 +13,7 @@ from jaxtyping import Array, Float
 from ._coords import AxisEncoding
 
 
+@final
 @dataclass(frozen=True, eq=False)
 class Coordinate:
     """A coordinate variable of the source: its dimensions, values and attributes."""
@@ -22,6 +23,7 @@ class Coordinate:
     attrs: dict[str, Any]
 
 
+@final
 @dataclass(frozen=True, eq=False)
 class Source:
     """Everything about the fitted data except the weights (hashed by identity, so that a
