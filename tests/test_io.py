@@ -414,54 +414,54 @@ def test_refine():
 # ---------------------------------------------------------------- command line
 
 
-def test_cli_fit_and_predict(tmp_path):
+def test_cli_fit_and_predict(tmp_path, capsys):
+    # in-process: `fit` and `predict` leave JAX's global flags alone (unlike `solve`)
+    from fieldpde.cli import main
+
     lat = np.linspace(60.0, -60.0, 9)
     lon = np.arange(0.0, 360.0, 30.0)
     da = sst_dataarray(lat, lon)
-    da.attrs.pop("valid_range")  # netCDF attributes round-trip as numpy values
+    da.attrs.pop("valid_range")
     da[3, 2] = np.nan
     data = tmp_path / "sst.nc"
     xr.Dataset({"sst": da}, attrs={"source": "test"}).to_netcdf(data)
-    run = [sys.executable, "-m", "fieldpde.cli"]
-    fit = subprocess.run(
-        [*run, "fit", str(data), "--var", "sst", "--width", "16", "--depth", "3"]
-        + ["--omega", "4", "--steps", "300", "--no-progress"],
-        capture_output=True,
-        text=True,
-    )
-    assert fit.returncode == 0, fit.stderr
-    assert "lon (periodic)" in fit.stdout and "RMSE at the data cells" in fit.stdout
+    args = ["--width", "16", "--depth", "3", "--omega", "4", "--steps", "300", "--no-progress"]
+    assert main(["fit", str(data), "--var", "sst", *args]) == 0
+    out = capsys.readouterr().out
+    assert "lon (periodic)" in out and "RMSE at the data cells" in out
     field_path = tmp_path / "sst.field"
     assert field_path.exists()
 
     like = tmp_path / "like.nc"
     xr.Dataset(coords={"lat": [-30.0, 0.0, 30.0], "lon": [0.0, 120.0]}).to_netcdf(like)
-    out = tmp_path / "out.nc"
-    pred = subprocess.run(
-        [*run, "predict", str(field_path), "--like", str(like), "--out", str(out)],
-        capture_output=True,
-        text=True,
-    )
-    assert pred.returncode == 0, pred.stderr
-    got = xr.open_dataset(out)["sst"]
+    out_nc = tmp_path / "out.nc"
+    assert main(["predict", str(field_path), "--like", str(like), "--out", str(out_nc)]) == 0
+    with xr.open_dataset(out_nc) as ds:
+        got = ds["sst"].load()
     assert got.dims == ("lat", "lon") and got.shape == (3, 2)
     assert got.attrs["units"] == "degC" and got.dtype == np.float32
     expected = smooth(np.array([-30.0, 0.0, 30.0])[:, None], np.array([0.0, 120.0]))
     assert rmse(got, expected) < 0.5
 
     out4 = tmp_path / "out4.nc"
-    grid = subprocess.run(
-        [*run, "predict", str(field_path), "--grid", "lon=x2", "lat=-60:60:5", "--out", str(out4)],
-        capture_output=True,
-        text=True,
-    )
-    assert grid.returncode == 0, grid.stderr
-    got4 = xr.open_dataset(out4)["sst"]
-    assert got4.shape == (5, 23) and got4["lat"].values.tolist() == [-60, -30, 0, 30, 60]
+    grid = ["--grid", "lon=x2", "lat=-60:60:5"]
+    assert main(["predict", str(field_path), *grid, "--out", str(out4)]) == 0
+    with xr.open_dataset(out4) as ds:
+        assert ds["sst"].shape == (5, 23) and ds["lat"].values.tolist() == [-60, -30, 0, 30, 60]
 
-    bad = subprocess.run(
-        [*run, "predict", str(data), "--out", str(tmp_path / "x.nc")],
+    with pytest.raises(SystemExit, match="not a fieldpde field file"):
+        main(["predict", str(data), "--out", str(tmp_path / "x.nc")])
+    with pytest.raises(SystemExit, match="has no variable"):
+        main(["fit", str(data), "--var", "chl"])
+    with pytest.raises(SystemExit, match="--grid 'depth=1:2:3'"):
+        main(["predict", str(field_path), "--grid", "depth=1:2:3", "--out", str(out4)])
+
+
+def test_cli_help_lists_the_new_commands():
+    out = subprocess.run(
+        [sys.executable, "-m", "fieldpde.cli", "predict", "--help"],
         capture_output=True,
         text=True,
+        check=True,
     )
-    assert bad.returncode != 0 and "not a fieldpde field file" in bad.stderr
+    assert "--like" in out.stdout and "--grid" in out.stdout
