@@ -1,4 +1,5 @@
-"""The ``fieldpde`` command line: ``fieldpde solve [PROBLEM] ...``."""
+"""The ``fieldpde`` command line: ``fieldpde solve [PROBLEM] ...``, ``fieldpde fit DATA.nc``,
+``fieldpde predict FIELD``."""
 
 import argparse
 import importlib.util
@@ -70,7 +71,51 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("--grid", type=int, help="nodes per axis of the output grid")
     solve.add_argument("--out", default="out", help="directory for the .nc and .png files")
     solve.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_fit_parser(sub)
+    _add_predict_parser(sub)
     return parser
+
+
+def _add_fit_parser(sub) -> None:
+    fit = sub.add_parser("fit", help="fit a neural field to variables of a netCDF file")
+    fit.add_argument("data", help="a netCDF file (anything xarray.open_dataset reads)")
+    fit.add_argument(
+        "--var", action="append", required=True, help="a variable to fit (repeat for several)"
+    )
+    fit.add_argument("--out", help="the field file to write (default: DATA with .field)")
+    fit.add_argument("--width", type=int, default=128, help="SIREN hidden width")
+    fit.add_argument("--depth", type=int, default=4, help="SIREN layers incl. the readout")
+    fit.add_argument("--omega", type=float, default=30.0, help="first-layer omega_0")
+    fit.add_argument("--hidden-omega", type=float, default=30.0, help="hidden-layer omega")
+    fit.add_argument("--steps", type=int, default=2000, help="Adam steps")
+    fit.add_argument("--lbfgs-steps", type=int, default=0, help="L-BFGS steps on all cells")
+    fit.add_argument("--points", type=int, default=4096, help="cells per step")
+    fit.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument(
+        "--periodic",
+        nargs="*",
+        metavar="DIM[=PERIOD]",
+        help="periodic dimensions (default: a global longitude); give none to disable",
+    )
+    fit.add_argument("--ensemble", type=int, help="fit this many members (mean and std)")
+    fit.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _add_predict_parser(sub) -> None:
+    predict = sub.add_parser("predict", help="evaluate a fitted field onto a grid, to netCDF")
+    predict.add_argument("field", help="a field file written by `fieldpde fit`")
+    where = predict.add_mutually_exclusive_group()
+    where.add_argument("--like", help="a netCDF file whose coordinates give the grid")
+    where.add_argument(
+        "--grid",
+        nargs="+",
+        metavar="DIM=SPEC",
+        help="new coordinates: DIM=START:STOP:NUM (inclusive; dates allowed) or DIM=xK "
+        "(K times the training resolution); other dimensions keep the training grid",
+    )
+    predict.add_argument("--out", required=True, help="the netCDF file to write")
+    predict.add_argument("--chunk", type=int, default=65536, help="points per evaluation")
 
 
 def solve(args: argparse.Namespace) -> dict:
@@ -151,6 +196,123 @@ def solve(args: argparse.Namespace) -> dict:
     }
 
 
+def fit_data(args: argparse.Namespace) -> dict:
+    """Run ``fieldpde fit`` for parsed arguments; returns the field and its training error."""
+    import numpy as np
+    import xarray as xr
+
+    from .io import fit_xarray
+
+    path = Path(args.data)
+    if not path.exists():
+        raise SystemExit(f"fieldpde: no data file {str(path)!r}")
+    with xr.open_dataset(path) as ds:
+        missing = [v for v in args.var if v not in ds.data_vars]
+        if missing:
+            raise SystemExit(
+                f"fieldpde: {path} has no variable(s) {missing}; it has {list(ds.data_vars)}"
+            )
+        obj = ds[args.var[0]] if len(args.var) == 1 else ds[args.var]
+        obj = obj.load()
+    periodic: object = "auto"
+    if args.periodic is not None:
+        periodic = {}
+        for item in args.periodic:
+            name, _, period = item.partition("=")
+            periodic[name] = float(period) if period else 360.0
+    field = fit_xarray(
+        obj,
+        width=args.width,
+        depth=args.depth,
+        omega=args.omega,
+        hidden_omega=args.hidden_omega,
+        steps=args.steps,
+        lbfgs_steps=args.lbfgs_steps,
+        points=args.points,
+        learning_rate=args.lr,
+        seed=args.seed,
+        periodic=periodic,
+        ensemble_size=args.ensemble,
+        progress=False if args.no_progress else None,
+    )
+    out = Path(args.out) if args.out else path.with_suffix(".field")
+    field.save(out)
+    fitted = field.predict()
+    rmse = {}
+    for name in args.var:
+        data = np.asarray(obj[name] if len(args.var) > 1 else obj, dtype=float)
+        pred = np.asarray(fitted[name] if isinstance(fitted, xr.Dataset) else fitted, dtype=float)
+        rmse[name] = float(np.sqrt(np.nanmean((pred - data) ** 2)))
+    axes = ", ".join(f"{a.name} ({a.kind})" for a in field.source.axes)
+    print(f"fitted {', '.join(args.var)} over {axes}: {field.source.training['cells']} cells")
+    for name, value in rmse.items():
+        print(f"  {name}: RMSE at the data cells {value:.4g}")
+    print(f"wrote {out}")
+    return {"field": field, "out": str(out), "rmse": rmse}
+
+
+def predict_data(args: argparse.Namespace) -> dict:
+    """Run ``fieldpde predict`` for parsed arguments; returns the xarray object written."""
+    import xarray as xr
+
+    from .io import load_field
+
+    try:
+        field = load_field(args.field)
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(f"fieldpde: {err}") from err
+    like, coords = None, {}
+    if args.like:
+        if not Path(args.like).exists():
+            raise SystemExit(f"fieldpde: no file {args.like!r} for --like")
+        with xr.open_dataset(args.like) as ds:
+            like = ds.coords.to_dataset().load()
+    for spec in args.grid or []:
+        name, value = _grid_spec(field, spec)
+        coords[name] = value
+    try:
+        out = field.predict(like, chunk=args.chunk, **coords)
+    except (TypeError, ValueError) as err:
+        raise SystemExit(f"fieldpde: {err}") from err
+    path = Path(args.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds = out if isinstance(out, xr.Dataset) else out.to_dataset(name=out.name or "field")
+    _atomic_netcdf(ds, path)
+    sizes = ", ".join(f"{d}: {n}" for d, n in ds.sizes.items())
+    print(f"wrote {path} ({sizes})")
+    return {"out": out, "path": str(path)}
+
+
+def _grid_spec(field, spec: str):
+    """``DIM=START:STOP:NUM`` or ``DIM=xK`` as (DIM, coordinate values)."""
+    import numpy as np
+
+    from .io import refine
+
+    name, sep, value = spec.partition("=")
+    if not sep or name not in field.dims:
+        raise SystemExit(
+            f"fieldpde: --grid {spec!r}: expected DIM=START:STOP:NUM or DIM=xK with DIM one "
+            f"of {field.dims}"
+        )
+    axis = field.source.axes[field.dims.index(name)]
+    try:
+        if value.startswith("x"):
+            if name not in field.source.coords:
+                raise ValueError("the dimension has no training coordinate to refine")
+            return name, refine(field.source.coords[name].values, int(value[1:]))
+        start, stop, num = value.split(":")
+        num = int(num)
+        if axis.kind == "time":
+            t0 = np.datetime64(start, "ns").astype(np.int64)
+            t1 = np.datetime64(stop, "ns").astype(np.int64)
+            ns = np.rint(np.linspace(float(0), float(t1 - t0), num)).astype(np.int64) + t0
+            return name, ns.astype("datetime64[ns]")
+        return name, np.linspace(float(start), float(stop), num)
+    except ValueError as err:
+        raise SystemExit(f"fieldpde: --grid {spec!r}: {err}") from err
+
+
 def _atomic_netcdf(ds, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -197,6 +359,10 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     if args.command == "solve":
         solve(args)
+    elif args.command == "fit":
+        fit_data(args)
+    elif args.command == "predict":
+        predict_data(args)
     print(f"done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return 0
 

@@ -1,0 +1,329 @@
+"""A neural field fitted to gridded data, queried back as xarray objects."""
+
+import math
+from dataclasses import dataclass
+from typing import Any, final
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+from ._coords import AxisEncoding
+
+
+@final
+@dataclass(frozen=True, eq=False)
+class Coordinate:
+    """A coordinate variable of the source: its dimensions, values and attributes."""
+
+    dims: tuple[str, ...]
+    values: np.ndarray
+    attrs: dict[str, Any]
+
+
+@final
+@dataclass(frozen=True, eq=False)
+class Source:
+    """Everything about the fitted data except the weights (hashed by identity, so that a
+    `FittedField` can be passed through `jax.jit` with this as static metadata).
+
+    Attributes:
+        kind: ``"DataArray"`` or ``"Dataset"``.
+        dims: the dimensions, in the source's order.
+        shape: the training grid's size along each dimension.
+        axes: one `AxisEncoding` per dimension.
+        variables: variable names (a DataArray's name may be ``None``).
+        var_attrs, var_dtypes: attributes and dtype names of each variable.
+        mean, std: the standardisation of each variable (over its finite cells).
+        coords: the source's coordinates whose dimensions are among `dims`.
+        indexed: dimensions that had a coordinate (the others get positions 0, 1, ...).
+        attrs: the source's own attributes (a Dataset's global attributes).
+        architecture: SIREN hyper-parameters (``in_features``, ``width``, ``depth``,
+            ``out_features``, ``omega``, ``hidden_omega``, ``c``, ``dtype``).
+        ensemble_size: number of stacked members, or ``None`` for a single fit.
+        training: a record of the fit (steps, points, seed, final loss, status).
+    """
+
+    kind: str
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    axes: tuple[AxisEncoding, ...]
+    variables: tuple[Any, ...]
+    var_attrs: tuple[dict[str, Any], ...]
+    var_dtypes: tuple[str, ...]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    coords: dict[str, Coordinate]
+    indexed: tuple[str, ...]
+    attrs: dict[str, Any]
+    architecture: dict[str, Any]
+    ensemble_size: int | None
+    training: dict[str, Any]
+
+
+@final
+class FittedField(eqx.Module):
+    r"""A SIREN fitted to a DataArray or Dataset, with everything needed to query it.
+
+    Calling the field maps encoded inputs (see `encode`) to values in the data's units,
+    $u(x') = \sigma\,\Phi(x') + \mu$, and is an ordinary JAX function (jit, vmap, grad).
+    `predict` goes from and to xarray: it takes coordinates in the data's own units and
+    returns an object shaped like the source.
+
+    Attributes:
+        net: the `SIREN` (for an ensemble, members stacked on a leading axis).
+        source: the metadata (`Source`): dimensions, coordinate encodings, variable names,
+            attributes, dtypes and standardisation.
+
+    Example:
+        >>> import numpy as np, xarray as xr
+        >>> from fieldpde.io import fit_xarray
+        >>> da = xr.DataArray(np.sin(np.linspace(0, 3, 20)), dims="x", name="u",
+        ...                   coords={"x": np.linspace(0, 1, 20)}, attrs={"units": "m"})
+        >>> field = fit_xarray(da, width=16, depth=3, omega=5.0, steps=200, progress=False)
+        >>> out = field.predict(x=np.linspace(0, 1, 5))
+        >>> out.dims, out.name, out.attrs["units"], bool(abs(out - np.sin(3 * out.x)).max() < 0.05)
+        (('x',), 'u', 'm', True)
+    """
+
+    net: Any
+    source: Source = eqx.field(static=True)
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        return self.source.dims
+
+    @property
+    def ensemble_size(self) -> int | None:
+        return self.source.ensemble_size
+
+    def __call__(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch m"]:
+        """Values (data units) at encoded inputs; an ensemble gives ``(e, *batch, m)``."""
+        mean = jnp.asarray(self.source.mean, dtype=x.dtype)
+        std = jnp.asarray(self.source.std, dtype=x.dtype)
+        return self._raw(x) * std + mean
+
+    def _raw(self, x):
+        if self.source.ensemble_size is None:
+            return self.net(x)
+        return eqx.filter_vmap(lambda net: net(x))(self.net)
+
+    def save(self, path: Any) -> None:
+        """Write the field to one file (zip of JSON metadata, coordinates and weights; no
+        pickle), atomically: a failed write never replaces an existing file. Read it back
+        with `fieldpde.io.load_field`."""
+        from ._persist import save_field
+
+        save_field(self, path)
+
+    def encode(self, **coords: Any) -> np.ndarray:
+        """Network inputs for points given as one coordinate array per dimension.
+
+        Every dimension must be given, with arrays of the same length ``n`` (points, not a
+        grid); returns a float64 array ``(n, d')``.
+        """
+        missing = [d for d in self.dims if d not in coords]
+        extra = [k for k in coords if k not in self.dims]
+        if missing or extra:
+            raise ValueError(
+                f"`encode` needs one array per dimension {self.dims}; missing {missing}, "
+                f"unknown {extra}"
+            )
+        cols = [a.encode(np.atleast_1d(coords[a.name])) for a in self.source.axes]
+        lengths = {c.shape[0] for c in cols}
+        if len(lengths) != 1:
+            raise ValueError(f"`encode`: coordinate arrays differ in length: {lengths}")
+        return np.concatenate(cols, axis=1)
+
+    def predict(self, like: Any = None, *, chunk: int = 65536, **coords: Any):
+        """The field on a grid, as an object shaped like the data it was fitted to.
+
+        Args:
+            like: an xarray object (or a mapping of coordinates) whose coordinates give
+                the grid; dimensions it lacks keep the training coordinates.
+            chunk: points evaluated per compiled call; memory stays bounded by the output
+                arrays plus one chunk, so a 4000 x 4000 grid fits in a few hundred MB.
+            **coords: new coordinates per dimension (any order, spacing or resolution;
+                datetime64 for a time axis); they override `like`.
+
+        Returns:
+            A DataArray for a DataArray fit, a Dataset for a Dataset fit, with the same
+            dimension names and order, coordinates, attributes, names and dtypes. Without
+            arguments the grid is the training grid. An ensemble fit returns a Dataset with
+            each variable's mean under its own name and its standard deviation as
+            ``<name>_std``.
+        """
+        import xarray as xr
+
+        from .._checks import positive_int
+
+        chunk = positive_int("chunk", chunk)
+        unknown = [k for k in coords if k not in self.dims]
+        if unknown:
+            raise ValueError(
+                f"unknown dimension(s) {unknown} passed to `predict`; the field's dimensions "
+                f"are {self.dims}"
+            )
+        grid, kept = self._grid(like, coords)
+        sizes = tuple(
+            n if grid[d][0] is None else len(grid[d][0])
+            for d, n in zip(self.dims, self.source.shape, strict=True)
+        )
+        mean, std = self._evaluate([grid[d][0] for d in self.dims], sizes, chunk)
+        src = self.source
+        out_coords = {}
+        for d in self.dims:
+            values, attrs = grid[d]
+            if values is None:
+                continue
+            out_coords[d] = xr.Variable((d,), values, attrs)
+        # auxiliary coordinates come along when their dimensions kept the training grid
+        for name, c in src.coords.items():
+            if name not in self.dims and set(c.dims) <= kept:
+                out_coords[name] = xr.Variable(c.dims, c.values, dict(c.attrs))
+        data_vars = {}
+        for j, name in enumerate(src.variables):
+            attrs = dict(src.var_attrs[j])
+            data_vars[name] = xr.Variable(self.dims, mean[j], attrs)
+            if std is not None:
+                std_attrs = {k: v for k, v in attrs.items() if k in ("units", "long_name")}
+                if "long_name" in std_attrs:
+                    std_attrs["long_name"] = f"ensemble standard deviation of {attrs['long_name']}"
+                data_vars[f"{name}_std"] = xr.Variable(self.dims, std[j], std_attrs)
+        if src.kind == "DataArray" and std is None:
+            name = src.variables[0]
+            return xr.DataArray(
+                data_vars[name], coords=out_coords, name=name, attrs=dict(src.var_attrs[0])
+            )
+        return xr.Dataset(data_vars, coords=out_coords, attrs=dict(src.attrs))
+
+    def _grid(self, like, coords) -> tuple[dict[str, tuple[Any, dict[str, Any]]], set[str]]:
+        """Per dimension (coordinate values or None for positions, attributes), and the
+        dimensions that keep their training coordinates."""
+        src = self.source
+        like_coords = {}
+        if like is not None:
+            if hasattr(like, "coords") and hasattr(like, "sizes"):
+                for d in self.dims:
+                    if d in like.coords:
+                        c = like.coords[d]
+                        like_coords[d] = (c.values, dict(c.attrs) or self._attrs(d))
+                    elif d in like.sizes:
+                        if d in src.indexed:
+                            raise ValueError(
+                                f"`like` has dimension `{d}` without a coordinate; the field "
+                                f"was fitted on coordinates of `{d}`"
+                            )
+                        like_coords[d] = (np.arange(like.sizes[d]), {})
+            elif isinstance(like, dict):
+                like_coords = {d: (np.asarray(v), self._attrs(d)) for d, v in like.items()}
+            else:
+                raise TypeError(
+                    f"`like` must be an xarray DataArray/Dataset or a dict of coordinates, "
+                    f"got {type(like).__name__}"
+                )
+            if not like_coords:
+                raise ValueError(
+                    f"`like` shares no dimension with the field's dimensions {self.dims}"
+                )
+        grid, kept = {}, set()
+        for d in self.dims:
+            if d in coords:
+                values = np.asarray(coords[d])
+                if values.ndim == 0:
+                    values = values[None]
+                grid[d] = (values, self._attrs(d))
+            elif d in like_coords:
+                grid[d] = like_coords[d]
+            elif d in src.indexed:
+                grid[d] = (src.coords[d].values, dict(src.coords[d].attrs))
+                kept.add(d)
+            else:
+                grid[d] = (None, {})
+                kept.add(d)
+            values = grid[d][0]
+            if values is not None and (values.ndim != 1 or values.size == 0):
+                raise ValueError(
+                    f"coordinates of `{d}` must be a non-empty 1-D array, got shape {values.shape}"
+                )
+        return grid, kept
+
+    def _attrs(self, d: str) -> dict[str, Any]:
+        c = self.source.coords.get(d)
+        return dict(c.attrs) if c is not None else {}
+
+    def _evaluate(self, values, sizes, chunk):
+        """Mean (and ensemble std) per variable as arrays of the grid's shape."""
+        src = self.source
+        inputs = []
+        for axis, v, n in zip(src.axes, values, sizes, strict=True):
+            # dimensions without a coordinate are indexed by position 0..n-1
+            inputs.append(axis.encode(np.arange(n) if v is None else v))
+        dtype = np.dtype(src.architecture["dtype"])
+        total = math.prod(sizes)
+        m = len(src.variables)
+        means = [np.empty(total, dtype=np.dtype(t)) for t in src.var_dtypes]
+        stds = (
+            None
+            if src.ensemble_size is None
+            else [np.empty(total, dtype=np.dtype(t)) for t in src.var_dtypes]
+        )
+        step = min(chunk, total)
+        fn = _evaluator(self.net, src.ensemble_size)
+        scale = np.asarray(src.std, dtype=np.float64)
+        shift = np.asarray(src.mean, dtype=np.float64)
+        for start in range(0, total, step):
+            stop = min(start + step, total)
+            idx = np.unravel_index(np.arange(start, stop), sizes)
+            x = np.empty((step, sum(a.width for a in src.axes)), dtype=dtype)
+            x[stop - start :] = 0.0  # the last chunk is padded to keep one compiled shape
+            col = 0
+            for axis, enc, i in zip(src.axes, inputs, idx, strict=True):
+                x[: stop - start, col : col + axis.width] = enc[i]
+                col += axis.width
+            raw = np.asarray(fn(self.net, x), dtype=np.float64)
+            if src.ensemble_size is None:
+                y = raw[: stop - start] * scale + shift
+                for j in range(m):
+                    means[j][start:stop] = _cast(y[:, j], means[j].dtype)
+            else:
+                y = raw[:, : stop - start] * scale + shift
+                mu, sd = y.mean(axis=0), y.std(axis=0, ddof=1 if y.shape[0] > 1 else 0)
+                for j in range(m):
+                    means[j][start:stop] = _cast(mu[:, j], means[j].dtype)
+                    stds[j][start:stop] = _cast(sd[:, j], stds[j].dtype)
+        shape = tuple(sizes)
+        means = [a.reshape(shape) for a in means]
+        stds = None if stds is None else [a.reshape(shape) for a in stds]
+        return means, stds
+
+
+def _cast(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(values), info.min, info.max).astype(dtype)
+    return values.astype(dtype)
+
+
+@eqx.filter_jit
+def _apply(net, x):
+    return net(x)
+
+
+@eqx.filter_jit
+def _apply_ensemble(net, x):
+    return eqx.filter_vmap(lambda n: n(x))(net)
+
+
+def _evaluator(net, ensemble_size):
+    return _apply if ensemble_size is None else _apply_ensemble
+
+
+def stack(members: list[Any]) -> Any:
+    """Stack equinox modules of one structure along a new leading axis of their arrays."""
+    arrays = [eqx.filter(m, eqx.is_array) for m in members]
+    static = eqx.filter(members[0], eqx.is_array, inverse=True)
+    stacked = jax.tree.map(lambda *a: jnp.stack(a), *arrays)
+    return eqx.combine(stacked, static)

@@ -1,0 +1,358 @@
+"""Fit a SIREN to a DataArray or Dataset: encode coordinates, standardise, train."""
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any, final
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .._checks import positive_float, positive_int
+from .._tree import with_static
+from ..constraints import AbstractConstraint, Batch, Observations
+from ..constraints._region import field_values
+from ..nn import SIREN
+from ..problem import Problem
+from ..train import fit
+from ._coords import axis_encoding, is_global_longitude
+from ._field import Coordinate, FittedField, Source, stack
+
+DEFAULT_PERIOD = 360.0
+
+
+def fit_xarray(
+    obj: Any,
+    *,
+    variables: Sequence[str] | None = None,
+    width: int = 128,
+    depth: int = 4,
+    omega: float = 30.0,
+    hidden_omega: float = 30.0,
+    steps: int = 2000,
+    points: int = 4096,
+    learning_rate: float = 1e-3,
+    resample_every: int | None = None,
+    lbfgs_steps: int = 0,
+    periodic: Any = "auto",
+    resolution_init: bool = True,
+    constraints: Mapping[str, AbstractConstraint] | None = None,
+    ensemble_size: int | None = None,
+    seed: int = 0,
+    dtype: Any = jnp.float32,
+    progress: bool | None = None,
+) -> FittedField:
+    r"""Fit a neural field to gridded data held in xarray.
+
+    Every dimension's coordinates are mapped to $[-1, 1]$ (`AxisEncoding`; ``datetime64``
+    time as nanoseconds; a periodic dimension as $(\cos\theta, \sin\theta)$), each variable
+    is standardised over its finite cells, $z = (y - \mu)/\sigma$, and a `SIREN` is trained
+    with `fieldpde.train.fit` on an `Observations` loss over the finite cells only: NaN
+    cells (land, clouds, missing data) never enter the loss. A Dataset's variables are the
+    outputs of one network; where their NaN masks differ each output is fitted on its own
+    finite cells, with the loss $\sum_j \frac{1}{n_j}\sum_{i \in F_j}(z_{ij} - \Phi_j(x_i))^2$.
+
+    Args:
+        obj: an `xarray.DataArray` (one output) or `xarray.Dataset` (one output per data
+            variable); any dimension order, ascending or descending, uniform or not.
+        variables: the Dataset variables to fit (default: all data variables; they must
+            share their dimensions).
+        width, depth: SIREN hidden width and number of layers (with the readout).
+        omega, hidden_omega: $\omega_0$ of the first layer and $\omega$ of the others; a
+            larger `omega` resolves finer detail per unit of the $[-1, 1]$ range.
+        steps: Adam steps (cosine-decayed learning rate).
+        points: cells per step (a random subset, redrawn every `resample_every` steps).
+        learning_rate: peak Adam learning rate.
+        resample_every: steps per batch of cells (default: 10 when `points` is below the
+            number of cells, else all steps on the full set of cells).
+        lbfgs_steps: L-BFGS steps on all cells after Adam (sharpens the fit).
+        periodic: ``"auto"`` (default): a longitude (by name, CF ``units`` or
+            ``standard_name``) covering the globe is periodic with period 360; ``None``:
+            nothing is; a list of dimension names (period 360) or a dict name -> period.
+        resolution_init: scale each dimension's first-layer weights at init by its number
+            of grid points over the largest such number, so that a coarse axis (a few time
+            steps) starts with proportionally low frequencies and the field interpolates
+            smoothly along it instead of oscillating between samples.
+        constraints: extra loss terms (e.g. a PDE `Residual`) added to the data term; they
+            see the field of standardised values on encoded inputs, ``(..., d') -> (..., m)``.
+        ensemble_size: fit this many members from different seeds (one after another);
+            `FittedField.predict` then returns means and standard deviations.
+        seed: seeds the initialisation and the batches.
+        dtype: parameter dtype (float32 by default; float64 needs JAX's x64 mode).
+        progress: show a progress bar (default: when stderr is a terminal).
+
+    Returns:
+        A `FittedField`.
+
+    Raises:
+        TypeError: `obj` is not a DataArray or Dataset, or a coordinate is not numeric or
+            datetime64.
+        ValueError: no finite cells, variables with different dimensions, bad options.
+    """
+    import xarray as xr
+
+    width = positive_int("width", width)
+    depth = positive_int("depth", depth, minimum=2, hint="first layer plus linear readout")
+    omega = positive_float("omega", omega)
+    hidden_omega = positive_float("hidden_omega", hidden_omega)
+    points = positive_int("points", points)
+    steps = positive_int("steps", steps, minimum=0)
+    seed = positive_int("seed", seed, minimum=0)
+    if ensemble_size is not None:
+        ensemble_size = positive_int("ensemble_size", ensemble_size)
+
+    if isinstance(obj, xr.DataArray):
+        kind = "DataArray"
+        arrays = [obj]
+        names: list[Any] = [obj.name]
+        attrs: dict[str, Any] = {}
+    elif isinstance(obj, xr.Dataset):
+        kind = "Dataset"
+        names = list(obj.data_vars) if variables is None else list(variables)
+        if not names:
+            raise ValueError("`obj` has no data variables to fit")
+        missing = [n for n in names if n not in obj.data_vars]
+        if missing:
+            raise ValueError(
+                f"`variables` {missing} are not data variables of the Dataset "
+                f"(it has {list(obj.data_vars)})"
+            )
+        arrays = [obj[n] for n in names]
+        attrs = dict(obj.attrs)
+    else:
+        raise TypeError(f"`obj` must be an xarray DataArray or Dataset, got {type(obj).__name__}")
+    dims = tuple(arrays[0].dims)
+    if not dims:
+        raise ValueError("`obj` must have at least one dimension")
+    for n, a in zip(names, arrays, strict=True):
+        if set(a.dims) != set(dims):
+            raise ValueError(
+                f"variable {n!r} has dimensions {a.dims} but {names[0]!r} has {dims}; fit "
+                "variables of one grid together (select them with `variables`)"
+            )
+        if not (
+            np.issubdtype(a.dtype, np.number) and not np.issubdtype(a.dtype, np.complexfloating)
+        ):
+            raise TypeError(f"variable {n!r} must hold real numbers, got dtype {a.dtype}")
+    arrays = [a.transpose(*dims) for a in arrays]
+    shape = tuple(int(arrays[0].sizes[d]) for d in dims)
+
+    # coordinates and their encodings
+    periods = _periods(periodic, dims, obj)
+    axes, indexed = [], []
+    for d, n in zip(dims, shape, strict=True):
+        if d in obj.coords:
+            c = obj.coords[d]
+            values, c_attrs = np.asarray(c.values), dict(c.attrs)
+            indexed.append(d)
+        else:
+            values, c_attrs = np.arange(n), {}
+        axes.append(axis_encoding(d, values, c_attrs, periods.get(d)))
+    coords = {
+        name: Coordinate(tuple(c.dims), np.array(c.values), dict(c.attrs))
+        for name, c in obj.coords.items()
+        if set(c.dims) <= set(dims) and c.dtype != object
+    }
+
+    # values: standardised, NaN cells left out of the loss
+    y = np.stack([np.asarray(a.values, dtype=np.float64).reshape(-1) for a in arrays], axis=1)
+    finite = np.isfinite(y)
+    counts = finite.sum(axis=0)
+    for n, count in zip(names, counts, strict=True):
+        if count == 0:
+            raise ValueError(f"variable {n!r} has no finite values to fit")
+    mean = np.array([y[finite[:, j], j].mean() for j in range(y.shape[1])])
+    std = np.array([y[finite[:, j], j].std() for j in range(y.shape[1])])
+    std = np.where(std > 0, std, 1.0)
+    z = (y - mean) / std
+
+    rows = np.flatnonzero(finite.any(axis=1))
+    idx = np.unravel_index(rows, shape)
+    enc = [
+        a.encode(np.arange(n) if a.name not in indexed else obj.coords[a.name].values)
+        for a, n in zip(axes, shape, strict=True)
+    ]
+    x = np.concatenate([e[i] for e, i in zip(enc, idx, strict=True)], axis=1)
+    x_j = jnp.asarray(x, dtype=dtype)
+    batch = min(points, len(rows))
+    if resample_every is None:
+        resample_every = 10 if batch < len(rows) else max(steps, 1)
+    if finite[rows].all():
+        data = Observations(x_j, jnp.asarray(z[rows], dtype=dtype), batch_size=batch)
+    else:
+        data = MaskedObservations(x_j, z[rows], finite[rows], batch_size=batch, dtype=dtype)
+    terms = {"data": data}
+    for name, c in (constraints or {}).items():
+        if name == "data":
+            raise ValueError("`constraints` must not use the name 'data' (the data term)")
+        terms[name] = c
+    problem = Problem(terms, name="fit_xarray")
+
+    d_in = sum(a.width for a in axes)
+    members, records = [], []
+    for e in range(ensemble_size or 1):
+        init_key, train_key = jax.random.split(jax.random.fold_in(jax.random.key(seed), e))
+        net = SIREN.init(
+            d_in,
+            width,
+            len(names),
+            depth=depth,
+            key=init_key,
+            first_omega=omega,
+            hidden_omega=hidden_omega,
+            dtype=dtype,
+        )
+        if resolution_init:
+            net = _scale_first_layer(net, axes, shape)
+        result = fit(
+            problem,
+            net,
+            key=train_key,
+            steps=steps,
+            learning_rate=learning_rate,
+            resample_every=resample_every,
+            lbfgs_steps=lbfgs_steps,
+            lbfgs_points=len(rows),
+            progress=progress,
+        )
+        if not result.ok:
+            warnings.warn(f"fit_xarray: {result.message}", RuntimeWarning, stacklevel=2)
+        members.append(result.field)
+        records.append(
+            {"status": result.status, "final_loss": result.final_loss, "steps": result.steps}
+        )
+
+    source = Source(
+        kind=kind,
+        dims=dims,
+        shape=shape,
+        axes=tuple(axes),
+        variables=tuple(names),
+        var_attrs=tuple(dict(a.attrs) for a in arrays),
+        var_dtypes=tuple(_output_dtype(a.dtype) for a in arrays),
+        mean=tuple(float(v) for v in mean),
+        std=tuple(float(v) for v in std),
+        coords=coords,
+        indexed=tuple(indexed),
+        attrs=attrs,
+        architecture={
+            "in_features": d_in,
+            "width": width,
+            "depth": depth,
+            "out_features": len(names),
+            "omega": omega,
+            "hidden_omega": hidden_omega,
+            "c": 6.0,
+            "dtype": np.dtype(dtype).name,
+        },
+        ensemble_size=ensemble_size,
+        training={
+            "steps": steps,
+            "lbfgs_steps": lbfgs_steps,
+            "points": points,
+            "learning_rate": learning_rate,
+            "seed": seed,
+            "resolution_init": resolution_init,
+            "cells": int(len(rows)),
+            "members": records,
+        },
+    )
+    net = members[0] if ensemble_size is None else stack(members)
+    return FittedField(net, source)
+
+
+def _scale_first_layer(net: SIREN, axes, shape) -> SIREN:
+    """Multiply the first-layer weight rows of each dimension by ``n_d / max(n)``."""
+    rows = np.concatenate(
+        [np.full(a.width, n / max(shape)) for a, n in zip(axes, shape, strict=True)]
+    )
+    W = net.layers[0].W
+    return eqx.tree_at(lambda s: s.layers[0].W, net, W * jnp.asarray(rows, W.dtype)[:, None])
+
+
+def _output_dtype(dtype) -> str:
+    return np.dtype(dtype).name
+
+
+def _periods(periodic: Any, dims: tuple[str, ...], obj: Any) -> dict[str, float]:
+    if periodic is None or periodic is False:
+        return {}
+    if isinstance(periodic, str) and periodic == "auto":
+        out = {}
+        for d in dims:
+            if d in obj.coords:
+                c = obj.coords[d]
+                if is_global_longitude(d, np.asarray(c.values), dict(c.attrs)):
+                    out[d] = DEFAULT_PERIOD
+        return out
+    if isinstance(periodic, str):
+        periodic = [periodic]
+    items = (
+        periodic.items()
+        if isinstance(periodic, Mapping)
+        else ((p, DEFAULT_PERIOD) for p in periodic)
+    )
+    out = {}
+    for name, period in items:
+        if name not in dims:
+            raise ValueError(f"`periodic`: {name!r} is not a dimension of `obj` {dims}")
+        out[name] = positive_float("periodic", period)
+    return out
+
+
+@final
+class MaskedObservations(AbstractConstraint):
+    r"""Gridded observations of several outputs whose missing entries differ.
+
+    The residual of output $j$ at row $i$ is $s_{ij}(\Phi_j(x_i) - z_{ij})$ with
+    $s_{ij} = \mathbb{1}[z_{ij}\text{ finite}]\sqrt{n/n_j}$, so the mean over rows of the
+    squared norm is $\sum_j \frac{1}{n_j}\sum_{i \in F_j}(\Phi_j(x_i) - z_{ij})^2$: each
+    output's mean squared error over its own finite cells, missing cells contributing 0.
+
+    Attributes:
+        points: ``(n, d)``; values: ``(n, m)`` with missing entries set to 0;
+        scale: ``(n, m)``, the $s_{ij}$; batch_size: rows per step (``None``: all).
+    """
+
+    points: Float[Array, "n d"]
+    values: Float[Array, "n m"]
+    scale: Float[Array, "n m"]
+    batch_size: int | None = eqx.field(static=True)
+    weight: float = eqx.field(static=True)
+    norm: str = eqx.field(static=True)
+
+    def __init__(self, points, values, mask, *, batch_size=None, dtype=None):
+        values = np.asarray(values, dtype=np.float64)
+        mask = np.asarray(mask, dtype=bool)
+        if values.shape != mask.shape or values.ndim != 2:
+            raise ValueError(
+                f"`values` and `mask` must have one shape (n, m), got {values.shape}, {mask.shape}"
+            )
+        n, counts = values.shape[0], mask.sum(axis=0)
+        scale = np.where(mask, np.sqrt(n / np.maximum(counts, 1)), 0.0)
+        self.points = jnp.asarray(points, dtype=dtype)
+        self.values = jnp.asarray(np.where(mask, values, 0.0), dtype=dtype)
+        self.scale = jnp.asarray(scale, dtype=dtype)
+        self.batch_size = None if batch_size is None or batch_size >= n else batch_size
+        self.weight = 1.0
+        self.norm = "squared"
+
+    def sample(self, key: PRNGKeyArray) -> Batch:
+        if self.batch_size is None:
+            return Batch(self.points, extra=(self.values, self.scale))
+        idx = jax.random.choice(key, self.points.shape[0], (self.batch_size,), replace=False)
+        return Batch(self.points[idx], extra=(self.values[idx], self.scale[idx]))
+
+    @property
+    def measure(self) -> float:
+        return 1.0
+
+    def with_num_points(self, n: int) -> "MaskedObservations":
+        n = positive_int("n", n)
+        return with_static(self, batch_size=None if n >= self.points.shape[0] else n)
+
+    def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n m"]:
+        values, scale = batch.extra
+        return (field_values(field, batch.points) - values) * scale

@@ -1,0 +1,467 @@
+"""fieldpde.io: fit xarray objects, predict with metadata intact, save/load, CLI."""
+
+import os
+import subprocess
+import sys
+import zipfile
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import xarray as xr
+
+from fieldpde.io import AxisEncoding, FittedField, fit_xarray, load_field, refine
+from fieldpde.io._fit import MaskedObservations
+
+# small, smooth problems: omega ~ 3-5 resolves them in a few hundred steps
+FAST = dict(width=32, depth=3, omega=4.0, hidden_omega=30.0, steps=1000, progress=False)
+
+
+def smooth(lat, lon):
+    return 15.0 + 10.0 * np.cos(np.deg2rad(lat)) + 2.0 * np.sin(np.deg2rad(lon))
+
+
+def sst_dataarray(lat, lon, dtype=np.float32):
+    LA, LO = np.meshgrid(lat, lon, indexing="ij")
+    return xr.DataArray(
+        smooth(LA, LO).astype(dtype),
+        dims=("lat", "lon"),
+        coords={
+            "lat": ("lat", lat, {"units": "degrees_north", "standard_name": "latitude"}),
+            "lon": ("lon", lon, {"units": "degrees_east", "standard_name": "longitude"}),
+        },
+        name="sst",
+        attrs={
+            "units": "degC",
+            "long_name": "sea surface temperature",
+            "standard_name": "sea_surface_temperature",
+            "valid_range": np.array([-5.0, 40.0], dtype=np.float32),
+            "scale": np.float32(0.5),
+        },
+    )
+
+
+def rmse(a, b):
+    return float(np.sqrt(np.mean((np.asarray(a, float) - np.asarray(b, float)) ** 2)))
+
+
+def assert_same_metadata(out, ref):
+    """Dims, order, coords (values and dtype), attrs, name and dtype are exactly those of ref."""
+    assert type(out) is type(ref)
+    assert list(out.sizes.items()) == list(ref.sizes.items())
+    assert set(out.coords) == set(ref.coords)
+    for c in ref.coords:
+        assert out.coords[c].identical(ref.coords[c]), c
+        assert out.coords[c].dtype == ref.coords[c].dtype
+    assert out.attrs.keys() == ref.attrs.keys()
+    for k, v in ref.attrs.items():
+        assert type(out.attrs[k]) is type(v) and np.array_equal(out.attrs[k], v), k
+    if isinstance(ref, xr.DataArray):
+        assert out.name == ref.name and out.dtype == ref.dtype and out.shape == ref.shape
+    else:
+        assert list(out.data_vars) == list(ref.data_vars)
+        for v in ref.data_vars:
+            assert_same_metadata(out[v], ref[v])
+
+
+@pytest.fixture(scope="module")
+def grid_field():
+    lat = np.linspace(60.0, -60.0, 13)  # descending, as many products store latitude
+    lon = np.arange(0.0, 360.0, 15.0)  # global 0-360: periodic by default
+    da = sst_dataarray(lat, lon)
+    da = da.assign_coords(depth=np.float32(5.0))  # a scalar coordinate travels too
+    return da, fit_xarray(da, **FAST)
+
+
+def test_round_trip_keeps_metadata_and_fits(grid_field):
+    da, field = grid_field
+    out = field.predict()
+    assert_same_metadata(out, da)
+    # the field reproduces smooth data to ~0.2% of its 20 degC range
+    assert rmse(out, da) < 0.05
+    kinds = {a.name: a.kind for a in field.source.axes}
+    assert kinds == {"lat": "linear", "lon": "periodic"}
+
+
+def test_descending_latitude_and_new_coordinates(grid_field):
+    da, field = grid_field
+    lat = np.array([-50.0, -12.5, 0.0, 37.5, 55.0])  # ascending, between training rows
+    out = field.predict(lat=lat)
+    assert out.dims == ("lat", "lon") and np.array_equal(out["lat"], lat)
+    assert out["lat"].attrs == da["lat"].attrs
+    expected = smooth(lat[:, None], da["lon"].values[None, :])
+    assert rmse(out, expected) < 0.08
+    # `like` takes another object's coordinates; keywords override them
+    like = xr.Dataset(coords={"lat": ("lat", lat, {"note": "like"}), "lon": [10.0, 20.0]})
+    out2 = field.predict(like, lon=[0.0, 90.0])
+    assert out2["lat"].attrs == {"note": "like"} and out2["lon"].values.tolist() == [0.0, 90.0]
+    np.testing.assert_allclose(out2.isel(lon=0), out.isel(lon=0), rtol=1e-6)
+
+
+def test_longitude_conventions_and_periodicity(grid_field):
+    _, field = grid_field
+    a = field.predict(lon=np.array([0.0, 360.0, -180.0, 180.0, 540.0]))
+    # 0 and 360, -180 and 180 (and 540) are one input of the cyclic encoding
+    np.testing.assert_allclose(a.isel(lon=0), a.isel(lon=1), atol=1e-5)
+    np.testing.assert_allclose(a.isel(lon=2), a.isel(lon=3), atol=1e-5)
+    np.testing.assert_allclose(a.isel(lon=3), a.isel(lon=4), atol=1e-5)
+    # data stored -180..180 give the same field where the conventions overlap
+    lat = np.linspace(60.0, -60.0, 13)
+    lon180 = np.arange(-180.0, 180.0, 15.0)
+    field180 = fit_xarray(sst_dataarray(lat, lon180), **FAST)
+    assert field180.source.axes[1].kind == "periodic"
+    b = field180.predict(lon=np.array([0.0, 90.0, 180.0, 270.0]))
+    c = field.predict(lon=np.array([0.0, 90.0, 180.0, -90.0]))
+    np.testing.assert_allclose(b, c, atol=0.1)  # two fits, each within ~0.05 of the truth
+    # a regional longitude is not periodic by default, and the option can turn it off
+    regional = sst_dataarray(lat, np.linspace(-40.0, 20.0, 9))
+    enc = fit_xarray(regional, **{**FAST, "steps": 0}).source.axes[1]
+    assert enc.kind == "linear" and (enc.lo, enc.hi) == (-40.0, 20.0)
+    off = fit_xarray(sst_dataarray(lat, lon180), periodic=None, **{**FAST, "steps": 0})
+    assert off.source.axes[1].kind == "linear"
+
+
+def test_axis_encoding_maps_to_unit_interval():
+    desc = np.array([30.0, 10.0, 0.0, -30.0])
+    enc = AxisEncoding("lat", "linear", -30.0, 30.0)
+    assert enc.encode(desc)[:, 0].tolist() == [1.0, 1.0 / 3.0, 0.0, -1.0]
+    t = np.array(["2020-01-01", "2020-01-03"], dtype="datetime64[ns]")
+    from fieldpde.io._coords import axis_encoding
+
+    tenc = axis_encoding("time", t, {}, None)
+    assert tenc.kind == "time"
+    mid = np.array(["2020-01-02"], dtype="datetime64[ns]")
+    assert tenc.encode(np.concatenate([t, mid]))[:, 0].tolist() == [-1.0, 1.0, 0.0]
+    p = AxisEncoding("lon", "periodic", 0.0, 350.0, 360.0, 0.0).encode(np.array([90.0]))
+    np.testing.assert_allclose(p, [[0.0, 1.0]], atol=1e-15)
+
+
+def test_non_uniform_coordinate():
+    depth = np.round(1.35 ** np.arange(16) - 1.0, 6)  # geometric spacing, 0 to 89 m
+    profile = 4.0 + 20.0 * np.exp(-depth / 40.0)
+    da = xr.DataArray(profile, dims="depth", coords={"depth": depth}, name="temp")
+    field = fit_xarray(da, **{**FAST, "omega": 3.0})
+    assert field.source.axes[0].lo == 0.0 and field.source.axes[0].hi == depth[-1]
+    out = field.predict()
+    assert out.dtype == np.float64 and rmse(out, profile) < 0.05
+    new = (depth[1:] + depth[:-1]) / 2  # halfway between levels, 0.2 to 15 m apart
+    exact = 4.0 + 20.0 * np.exp(-new / 40.0)
+    # linear interpolation errs by 0.05 here (h^2 f''/8 in the widest, 25 m gap); the
+    # field is within 3x of that: < 0.15 degC, 0.75% of the 20 degC range
+    assert rmse(field.predict(depth=new), exact) < 0.15
+
+
+def test_time_axis_and_3d_cube():
+    time = np.array(["2021-01-01", "2021-01-11", "2021-01-21", "2021-01-31"], "datetime64[ns]")
+    lat = np.linspace(-40.0, 40.0, 9)
+    lon = np.linspace(100.0, 160.0, 10)
+    days = (time - time[0]) / np.timedelta64(1, "D")
+    T, LA, LO = np.meshgrid(days, lat, lon, indexing="ij")
+    values = smooth(LA, LO) + 0.1 * T
+    cube = xr.DataArray(
+        values.astype(np.float32),
+        dims=("time", "lat", "lon"),
+        coords={"time": time, "lat": lat, "lon": lon},
+        name="sst",
+    )
+    field = fit_xarray(cube, **FAST)
+    assert [a.kind for a in field.source.axes] == ["time", "linear", "linear"]
+    out = field.predict()
+    assert_same_metadata(out, cube)
+    assert rmse(out, values) < 0.1
+    # a time between samples (day 15) continues the linear trend
+    mid = field.predict(time=np.array(["2021-01-16"], dtype="datetime64[ns]"))
+    assert mid.time.dtype == np.dtype("datetime64[ns]") and mid.shape == (1, 9, 10)
+    assert rmse(mid.isel(time=0), smooth(LA[0], LO[0]) + 1.5) < 0.15
+    with pytest.raises(TypeError, match="must be datetime64"):
+        field.predict(time=np.array([1.0 + 0.5j]))
+
+
+def test_nan_cells_never_enter_the_loss():
+    lat = np.linspace(-50.0, 50.0, 11)
+    lon = np.linspace(0.0, 90.0, 10)
+    da = sst_dataarray(lat, lon, dtype=np.float64)
+    gappy = da.copy()
+    gappy[4, :] = np.nan  # a whole latitude row of land
+    # resolution_init scales weights by the grid shape, which differs by the dropped row
+    kw = {**FAST, "steps": 50, "points": 64, "resolution_init": False}
+    with_nan = fit_xarray(gappy, **kw)
+    # the same cells with the row removed: the same encoding, the same cells in the same
+    # order, so training must be identical if and only if the NaN row plays no part
+    dropped = fit_xarray(gappy.drop_isel(lat=4), **kw)
+    assert with_nan.source.training["cells"] == 100
+    for a, b in zip(jax.tree.leaves(with_nan.net), jax.tree.leaves(dropped.net), strict=True):
+        np.testing.assert_array_equal(a, b)
+    out = with_nan.predict()
+    assert bool(np.isfinite(out).all())  # predictions at the masked cells are finite
+    # standardisation uses the finite cells only
+    assert with_nan.source.mean[0] == pytest.approx(float(gappy.mean()), rel=1e-12)
+
+
+def test_masked_observations_loss_is_per_variable_mean():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (6, 2))
+    values = rng.normal(size=(6, 2))
+    mask = np.array([[1, 1], [1, 0], [0, 1], [1, 1], [1, 0], [1, 1]], dtype=bool)
+    obs = MaskedObservations(x, np.where(mask, values, np.nan), mask, dtype=jnp.float64)
+
+    def field(p):
+        return jnp.stack([p[..., 0] ** 2, jnp.sin(p[..., 1])], axis=-1)
+
+    loss = float(obs.loss(field, obs.sample(jax.random.key(0))))
+    pred = np.asarray(field(x))
+    expected = sum(np.mean((pred[mask[:, j], j] - values[mask[:, j], j]) ** 2) for j in range(2))
+    assert loss == pytest.approx(expected, rel=1e-12)
+
+
+def test_dataset_with_different_masks():
+    lat = np.linspace(-50.0, 50.0, 11)
+    lon = np.linspace(0.0, 90.0, 10)
+    a = sst_dataarray(lat, lon, dtype=np.float64)
+    b = (a * 0.5 - 3.0).astype(np.float32)
+    b[2:5, 3:6] = np.nan  # clouds in one variable only
+    b.attrs = {"units": "mg m-3", "long_name": "chlorophyll"}
+    ds = xr.Dataset({"sst": a, "chl": b}, attrs={"title": "two variables", "version": 2})
+    field = fit_xarray(ds, **{**FAST, "steps": 500})
+    assert isinstance(field, FittedField) and field.source.variables == ("sst", "chl")
+    out = field.predict()
+    assert_same_metadata(out, ds)
+    assert out["chl"].dtype == np.float32 and out["sst"].dtype == np.float64
+    assert rmse(out["sst"], a) < 0.1
+    hidden = np.isnan(b.values)
+    assert np.isfinite(out["chl"].values).all()
+    # the clouded cells are predicted from the rest (smooth data: close to the truth)
+    assert rmse(out["chl"].values[hidden], (a * 0.5 - 3.0).values[hidden]) < 0.2
+
+
+def test_save_load_bit_identical(grid_field, tmp_path):
+    da, field = grid_field
+    path = tmp_path / "sst.field"
+    field.save(path)
+    back = load_field(path)
+    assert back.source.axes == field.source.axes
+    for kw in ({}, {"lat": np.linspace(-60, 60, 37), "lon": refine(da["lon"].values, 4)}):
+        p, q = field.predict(**kw), back.predict(**kw)
+        assert p.identical(q)
+        assert np.array_equal(p.values.view(np.uint32), q.values.view(np.uint32))
+    assert_same_metadata(back.predict(), da)
+
+
+def test_ensemble_mean_std(tmp_path):
+    x = np.linspace(0.0, 1.0, 12)
+    da = xr.DataArray(np.sin(3 * x), dims="x", coords={"x": x}, name="u", attrs={"units": "m"})
+    field = fit_xarray(da, ensemble_size=3, **{**FAST, "steps": 100})
+    out = field.predict()
+    assert isinstance(out, xr.Dataset) and list(out.data_vars) == ["u", "u_std"]
+    members = np.stack(
+        [
+            np.asarray(jax.tree.map(lambda a, i=i: a[i], field.net)(field.encode(x=x)))[:, 0]
+            for i in range(3)
+        ]
+    )
+    members = members * field.source.std[0] + field.source.mean[0]
+    np.testing.assert_allclose(out["u"], members.mean(0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out["u_std"], members.std(0, ddof=1), rtol=1e-4, atol=1e-6)
+    assert float(out["u_std"].min()) > 0 and out["u"].attrs == {"units": "m"}
+    field.save(tmp_path / "e.field")
+    assert load_field(tmp_path / "e.field").predict().identical(out)
+
+
+def test_chunked_prediction_matches_one_chunk(grid_field):
+    _, field = grid_field
+    big = field.predict(lat=np.linspace(-60, 60, 41))
+    small = field.predict(lat=np.linspace(-60, 60, 41), chunk=37)
+    np.testing.assert_allclose(small, big, rtol=1e-6, atol=1e-5)
+
+
+def test_field_is_a_jax_function(grid_field):
+    _, field = grid_field
+    x = jnp.asarray(field.encode(lat=[10.0, 20.0], lon=[0.0, 45.0]), dtype=jnp.float32)
+    direct = field(x)
+    jitted = eqx.filter_jit(lambda f, p: f(p))(field, x)
+    mapped = jax.vmap(field)(x)
+    np.testing.assert_allclose(jitted, direct, rtol=1e-6)
+    np.testing.assert_allclose(mapped, direct, rtol=1e-6)
+    # d/dlat of the field through the encoding: lat' = lat / 60, truth 10 cos'(lat)
+    g = jax.grad(lambda p: field(p)[0])(x[0])
+    dudlat = float(g[0]) / 60.0
+    assert dudlat == pytest.approx(-10 * np.sin(np.deg2rad(10.0)) * np.pi / 180, abs=0.01)
+
+
+def test_bad_inputs_raise_clear_errors(grid_field):
+    da, field = grid_field
+    with pytest.raises(TypeError, match="`obj` must be an xarray"):
+        fit_xarray(np.zeros(3))
+    ds = xr.Dataset({"a": ("x", np.zeros(3)), "b": ("y", np.zeros(2))})
+    with pytest.raises(ValueError, match="has dimensions"):
+        fit_xarray(ds)
+    with pytest.raises(ValueError, match="`variables`"):
+        fit_xarray(ds, variables=["c"])
+    with pytest.raises(ValueError, match="no finite values"):
+        fit_xarray(xr.DataArray(np.full(4, np.nan), dims="x"))
+    with pytest.raises(ValueError, match="`periodic`"):
+        fit_xarray(da, periodic=["longitude"])
+    with pytest.raises(ValueError, match="`width`"):
+        fit_xarray(da, width=0)
+    with pytest.raises(ValueError, match="unknown dimension"):
+        field.predict(depth=[1.0])
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        field.predict(lat=np.zeros((2, 2)))
+    with pytest.raises(TypeError, match="`like`"):
+        field.predict(like=[1, 2])
+    with pytest.raises(ValueError, match="`like` has dimension `lat` without a coordinate"):
+        field.predict(like=xr.DataArray(np.zeros(3), dims="lat"))
+    with pytest.raises(ValueError, match="shares no dimension"):
+        field.predict(like=xr.DataArray(np.zeros(3), dims="depth"))
+    with pytest.raises(ValueError, match="`chunk`"):
+        field.predict(chunk=0)
+
+
+# ---------------------------------------------------------------- persistence failures
+
+
+def test_corrupt_truncated_and_foreign_files(grid_field, tmp_path):
+    _, field = grid_field
+    good = tmp_path / "good.field"
+    field.save(good)
+    data = good.read_bytes()
+
+    truncated = tmp_path / "truncated.field"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        load_field(truncated)
+
+    # flip bytes inside the weights: the archive's CRC check rejects it
+    with zipfile.ZipFile(good) as zf:
+        info = zf.getinfo("weights.eqx")
+    corrupt = tmp_path / "corrupt.field"
+    body = bytearray(data)
+    start = info.header_offset + 30 + len(info.filename) + 40
+    body[start : start + 8] = bytes(8)
+    corrupt.write_bytes(bytes(body))
+    with pytest.raises(ValueError, match="(corrupt|CRC|Error)"):
+        load_field(corrupt)
+
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(ValueError, match="not a fieldpde field file"):
+        load_field(text)
+
+    nc = tmp_path / "data.nc"
+    xr.Dataset({"a": ("x", np.arange(3.0))}).to_netcdf(nc)
+    with pytest.raises(ValueError, match="not a fieldpde field file"):
+        load_field(nc)
+
+    from fieldpde.train import save_checkpoint
+
+    ckpt = tmp_path / "ckpt.zip"
+    save_checkpoint(ckpt, field.net, step=1, history={"loss": np.zeros(1)})
+    with pytest.raises(ValueError, match="training checkpoint"):
+        load_field(ckpt)
+
+    # a field file whose metadata disagrees with its weights
+    other = tmp_path / "other.field"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(other, "w") as zout:
+        for item in zin.namelist():
+            blob = zin.read(item)
+            if item == "field.json":
+                blob = blob.replace(b'"width": 32', b'"width": 16')
+            zout.writestr(item, blob)
+    with pytest.raises(ValueError, match="corrupt fieldpde field file"):
+        load_field(other)
+
+    with pytest.raises(FileNotFoundError):
+        load_field(tmp_path / "missing.field")
+
+
+def test_failed_write_never_replaces_a_good_file(grid_field, tmp_path, monkeypatch):
+    _, field = grid_field
+    path = tmp_path / "f.field"
+    field.save(path)
+    before = path.read_bytes()
+
+    def broken_fsync(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        field.save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.field"]  # no temporary left
+    assert load_field(path).predict().identical(field.predict())
+
+
+def test_public_classes_are_final():
+    import fieldpde.io
+
+    classes = [getattr(fieldpde.io, n) for n in dir(fieldpde.io)]
+    classes = [c for c in classes if isinstance(c, type)]
+    assert {c.__name__ for c in classes} == {"AxisEncoding", "FittedField"}
+    assert all(getattr(c, "__final__", False) for c in classes)
+
+
+def test_refine():
+    assert refine([0.0, 1.0, 3.0], 2).tolist() == [0.0, 0.5, 1.0, 2.0, 3.0]
+    t = np.array(["2020-01-01", "2020-01-03"], dtype="datetime64[ns]")
+    assert refine(t, 2)[1] == np.datetime64("2020-01-02", "ns")
+    with pytest.raises(ValueError, match="`factor`"):
+        refine([0.0, 1.0], 0)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def test_cli_fit_and_predict(tmp_path, capsys):
+    # in-process: `fit` and `predict` leave JAX's global flags alone (unlike `solve`)
+    from fieldpde.cli import main
+
+    lat = np.linspace(60.0, -60.0, 9)
+    lon = np.arange(0.0, 360.0, 30.0)
+    da = sst_dataarray(lat, lon)
+    da.attrs.pop("valid_range")
+    da[3, 2] = np.nan
+    data = tmp_path / "sst.nc"
+    xr.Dataset({"sst": da}, attrs={"source": "test"}).to_netcdf(data)
+    args = ["--width", "16", "--depth", "3", "--omega", "4", "--steps", "300", "--no-progress"]
+    assert main(["fit", str(data), "--var", "sst", *args]) == 0
+    out = capsys.readouterr().out
+    assert "lon (periodic)" in out and "RMSE at the data cells" in out
+    field_path = tmp_path / "sst.field"
+    assert field_path.exists()
+
+    like = tmp_path / "like.nc"
+    xr.Dataset(coords={"lat": [-30.0, 0.0, 30.0], "lon": [0.0, 120.0]}).to_netcdf(like)
+    out_nc = tmp_path / "out.nc"
+    assert main(["predict", str(field_path), "--like", str(like), "--out", str(out_nc)]) == 0
+    with xr.open_dataset(out_nc) as ds:
+        got = ds["sst"].load()
+    assert got.dims == ("lat", "lon") and got.shape == (3, 2)
+    assert got.attrs["units"] == "degC" and got.dtype == np.float32
+    expected = smooth(np.array([-30.0, 0.0, 30.0])[:, None], np.array([0.0, 120.0]))
+    assert rmse(got, expected) < 0.5
+
+    out4 = tmp_path / "out4.nc"
+    grid = ["--grid", "lon=x2", "lat=-60:60:5"]
+    assert main(["predict", str(field_path), *grid, "--out", str(out4)]) == 0
+    with xr.open_dataset(out4) as ds:
+        assert ds["sst"].shape == (5, 23) and ds["lat"].values.tolist() == [-60, -30, 0, 30, 60]
+
+    with pytest.raises(SystemExit, match="not a fieldpde field file"):
+        main(["predict", str(data), "--out", str(tmp_path / "x.nc")])
+    with pytest.raises(SystemExit, match="has no variable"):
+        main(["fit", str(data), "--var", "chl"])
+    with pytest.raises(SystemExit, match="--grid 'depth=1:2:3'"):
+        main(["predict", str(field_path), "--grid", "depth=1:2:3", "--out", str(out4)])
+
+
+def test_cli_help_lists_the_new_commands():
+    out = subprocess.run(
+        [sys.executable, "-m", "fieldpde.cli", "predict", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--like" in out.stdout and "--grid" in out.stdout
