@@ -1,4 +1,4 @@
-"""Neural fields: SIREN, a plain MLP baseline, and diagnostics."""
+"""Neural fields: SIREN, MLP, diagnostics; conditioned fields, Fourier features, SIREN kernels."""
 
 from ._bayesian_conditioners import BayesianAffineModulation as BayesianAffineModulation
 from ._bayesian_conditioners import BayesianConcatConditioner as BayesianConcatConditioner
@@ -19,6 +19,10 @@ from ._fourier import RandomKitchenSinks as RandomKitchenSinks
 from ._fourier import RBFFourierFeatures as RBFFourierFeatures
 from ._hypersiren import HyperSIREN as HyperSIREN
 from ._hypersiren import LastLayerNIF as LastLayerNIF
+from ._kernel_nd import KernelFiLMGenerator as KernelFiLMGenerator
+from ._kernel_nd import SIRENConvND as SIRENConvND
+from ._kernel_nd import SIRENKernelND as SIRENKernelND
+from ._kernel_nd import fft_conv_nd as fft_conv_nd
 from ._mlp import MLP as MLP
 from ._mlp import Dense as Dense
 from ._siren import SIREN as SIREN
