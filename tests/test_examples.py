@@ -19,6 +19,7 @@ FAST = {
     "siren_vs_relu": dict(steps=20),
     "gabor_inr": dict(steps=10),
     "activation_statistics": dict(width=64, depth=3),
+    "sin_family": dict(steps=20, n=128),
 }
 
 
