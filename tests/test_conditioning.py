@@ -369,14 +369,21 @@ def test_conditioners_through_jit_vmap_grad(key):
         y, y_vmap, g = run(layer)
         assert_close(y_vmap, y, rtol=1e-12, atol=1e-12)
         assert float(jnp.abs(g.W).max()) > 0
-    bayes = BayesianAffineModulation.init(C, K)
+    bayesian = [
+        BayesianConcatConditioner.init(C, K),
+        BayesianAffineModulation.init(C, K),
+        BayesianHyperLinear.init(C, C, K, prior_std=0.1),
+    ]
+    for bayes in bayesian:
 
-    def draw(seed):
-        with handlers.seed(rng_seed=seed):
-            return bayes(h, z)
+        def draw(seed, h, bayes=bayes):
+            with handlers.seed(rng_seed=seed):
+                return bayes(h, z)
 
-    draws = jax.jit(jax.vmap(draw))(jnp.arange(3))
-    assert draws.shape == (3, N, C) and float(jnp.std(draws, axis=0).max()) > 0
+        draws = jax.jit(jax.vmap(draw, in_axes=(0, None)))(jnp.arange(3), h)
+        assert draws.shape == (3, N, C) and float(jnp.std(draws, axis=0).max()) > 0
+        dh = jax.jit(jax.grad(lambda h, d=draw: jnp.sum(d(0, h) ** 2)))(h)
+        assert dh.shape == h.shape and float(jnp.abs(dh).max()) > 0
 
 
 def test_clear_errors(key):

@@ -55,6 +55,24 @@ def test_random_kitchen_sinks_least_squares_head(key):
     assert float(jnp.mean((rks(x) - y) ** 2)) < 1e-6
 
 
+def test_rff_and_kitchen_sinks_through_jit_vmap_grad(key):
+    rks = RandomKitchenSinks.init(RBFFourierFeatures.init(1, 16, key=key), 2)
+    rks = eqx.tree_at(lambda r: r.beta, rks, jax.random.normal(jax.random.key(1), (32, 2)))
+    x = jnp.linspace(-1, 1, 6)[:, None]
+
+    @eqx.filter_jit
+    def run(m):
+        g = eqx.filter_grad(lambda m: jnp.sum(m(x) ** 2))(m)
+        return m(x), jax.vmap(m)(x), g
+
+    y, y_vmap, g = run(rks)
+    assert y.shape == (6, 2)
+    assert_close(y_vmap, y, rtol=1e-12, atol=1e-12)
+    assert_close(y, rks.rff(x) @ rks.beta + rks.bias, rtol=1e-12, atol=1e-12)
+    assert float(jnp.abs(g.beta).max()) > 0 and float(jnp.abs(g.rff.log_lengthscale)) > 0
+    assert float(jnp.abs(g.rff.W).max()) == 0.0
+
+
 def _hff(key, d=2, m=8, k=3):
     pnet = MLP.init(k, 16, d * m + m + 1, depth=2, key=key, activation="tanh")
     return HyperFourierFeatures.init(parameter_net=pnet, in_features=d, n_features=m, cond_dim=k)
