@@ -20,6 +20,7 @@ FAST = {
     "gabor_inr": dict(steps=10),
     "activation_statistics": dict(width=64, depth=3),
     "geo_gapfill": dict(steps=100, lbfgs_steps=0, fast=True, progress=False),
+    "sin_family": dict(steps=20, n=128),
 }
 
 

@@ -1,0 +1,242 @@
+r"""Random Fourier features (Rahimi & Recht 2007) and their conditioned (hyper) version.
+
+By Bochner's theorem the RBF kernel $k(x, x') = \exp(-\|x - x'\|^2 / 2\ell^2)$ is the
+expectation of $\cos(\omega^\top (x - x'))$ over $\omega = w/\ell$, $w \sim \mathcal{N}(0, I)$.
+With $M$ draws stacked in $W \in \mathbb{R}^{D \times M}$ the feature map
+
+$$\phi(x) = \sqrt{1/M}\,[\cos(x W / \ell),\ \sin(x W / \ell)] \in \mathbb{R}^{2M}$$
+
+satisfies $\phi(x)^\top \phi(x') = \frac1M \sum_m \cos(w_m^\top (x - x')/\ell) \to k(x, x')$.
+
+`HyperFourierFeatures` makes $(W, b, \log\ell)$ functions of a context $z$ through a
+parameter net, $\phi(x; z) = \sqrt{1/M}\,[\cos(xW(z)/\ell(z) + b(z)), \sin(\cdot)]$, and
+`ConditionedRFFNet` adds a linear readout.
+"""
+
+from typing import Any, final
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .._checks import last_axis, positive_float, positive_int
+from ._cond_shapes import flatten_xz
+from ._mlp import Dense
+
+
+def rff_features(x, W, lengthscale, phase=None):
+    """$\\sqrt{1/M}[\\cos(xW/\\ell + b), \\sin(xW/\\ell + b)]$ on the last axis."""
+    arg = x @ W / lengthscale
+    if phase is not None:
+        arg = arg + phase
+    scale = jnp.sqrt(1.0 / W.shape[-1])
+    return scale * jnp.concatenate([jnp.cos(arg), jnp.sin(arg)], axis=-1)
+
+
+@final
+class RBFFourierFeatures(eqx.Module):
+    r"""Random Fourier features of the RBF kernel, ``(..., D) -> (..., 2M)``.
+
+    The frequencies $W \sim \mathcal{N}(0, I)$ are drawn once from `key` and held fixed
+    (gradients do not flow into them: they are random features); the lengthscale is
+    learnable, stored as its log.
+
+    Attributes:
+        W: frequencies, shape ``(in_features, n_features)``.
+        log_lengthscale: scalar $\log \ell$.
+
+    Example:
+        >>> import jax.random as jr, jax.numpy as jnp
+        >>> rff = RBFFourierFeatures.init(2, 16, key=jr.key(0), lengthscale=0.5)
+        >>> rff(jnp.zeros((5, 2))).shape
+        (5, 32)
+    """
+
+    W: Float[Array, "d m"]
+    log_lengthscale: Float[Array, ""]
+
+    @classmethod
+    def init(
+        cls,
+        in_features: int,
+        n_features: int,
+        *,
+        key: PRNGKeyArray,
+        lengthscale: float = 1.0,
+        dtype=None,
+    ) -> "RBFFourierFeatures":
+        """Draw the frequencies.
+
+        Raises:
+            ValueError: a non-positive size or `lengthscale`.
+        """
+        in_features = positive_int("in_features", in_features)
+        n_features = positive_int("n_features", n_features)
+        lengthscale = positive_float("lengthscale", lengthscale)
+        dtype = jnp.result_type(float) if dtype is None else dtype
+        W = jax.random.normal(key, (in_features, n_features), dtype)
+        return cls(W=W, log_lengthscale=jnp.asarray(jnp.log(lengthscale), dtype))
+
+    @property
+    def in_features(self) -> int:
+        return self.W.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.W.shape[1]
+
+    @property
+    def lengthscale(self) -> Float[Array, ""]:
+        return jnp.exp(self.log_lengthscale)
+
+    def __call__(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch m2"]:
+        x = last_axis("x", x, self.in_features, "RBFFourierFeatures")
+        return rff_features(x, jax.lax.stop_gradient(self.W), self.lengthscale)
+
+
+@final
+class RandomKitchenSinks(eqx.Module):
+    r"""Random Fourier features plus a learnable linear head: $y = \phi(x)\beta + b$.
+
+    The head starts at zero (the prior mean of its Bayesian twin); fitting it is a linear
+    least-squares problem in $\beta$.
+
+    Example:
+        >>> import jax.random as jr, jax.numpy as jnp
+        >>> rks = RandomKitchenSinks.init(RBFFourierFeatures.init(1, 64, key=jr.key(0)), 2)
+        >>> rks(jnp.zeros((5, 1))).shape
+        (5, 2)
+    """
+
+    rff: RBFFourierFeatures
+    beta: Float[Array, "m2 o"]
+    bias: Float[Array, " o"]
+
+    @classmethod
+    def init(cls, rff: RBFFourierFeatures, out_features: int) -> "RandomKitchenSinks":
+        out_features = positive_int("out_features", out_features)
+        dtype = rff.W.dtype
+        beta = jnp.zeros((2 * rff.n_features, out_features), dtype)
+        return cls(rff=rff, beta=beta, bias=jnp.zeros((out_features,), dtype))
+
+    def __call__(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch o"]:
+        return self.rff(x) @ self.beta + self.bias
+
+
+@final
+class HyperFourierFeatures(eqx.Module):
+    r"""Fourier features whose $(W, b, \log\ell)$ come from a parameter net of the context.
+
+    ``parameter_net(z)`` must return a flat vector of size
+    ``in_features * n_features + n_features + 1``: $W$ (row-major ``(D, M)``), the phases
+    $b$, then $\log\ell$. With ``z`` of shape ``(K,)`` the net runs once and the features are
+    shared by all points; with ``z`` of shape ``(..., K)`` (one per point) it runs per point.
+
+    Example:
+        >>> import jax.random as jr, jax.numpy as jnp, equinox as eqx
+        >>> pnet = eqx.nn.MLP(in_size=2, out_size=33, width_size=32, depth=2, key=jr.key(0))
+        >>> hff = HyperFourierFeatures.init(parameter_net=pnet, in_features=1, n_features=16,
+        ...                                 cond_dim=2)
+        >>> hff(jnp.ones((5, 1)), jnp.ones(2)).shape
+        (5, 32)
+    """
+
+    parameter_net: Any
+    in_features: int = eqx.field(static=True)
+    n_features: int = eqx.field(static=True)
+    cond_dim: int = eqx.field(static=True)
+    pyrox_name: str | None = eqx.field(static=True, default=None)
+
+    @classmethod
+    def init(
+        cls,
+        *,
+        parameter_net: Any,
+        in_features: int,
+        n_features: int,
+        cond_dim: int,
+        pyrox_name: str | None = None,
+    ) -> "HyperFourierFeatures":
+        """Wrap `parameter_net`; it is not called here, so its output size is checked on the
+        first call."""
+        if not callable(parameter_net):
+            raise TypeError("`parameter_net` must be callable (cond_dim,) -> (flat size,)")
+        return cls(
+            parameter_net=parameter_net,
+            in_features=positive_int("in_features", in_features),
+            n_features=positive_int("n_features", n_features),
+            cond_dim=positive_int("cond_dim", cond_dim),
+            pyrox_name=pyrox_name,
+        )
+
+    @property
+    def flat_size(self) -> int:
+        """The parameter net's required output size, $DM + M + 1$."""
+        return self.in_features * self.n_features + self.n_features + 1
+
+    def _unflatten(self, flat):
+        if flat.shape[-1] != self.flat_size:
+            raise ValueError(
+                f"`parameter_net` of HyperFourierFeatures must output size in_features * "
+                f"n_features + n_features + 1 = {self.in_features}*{self.n_features}+"
+                f"{self.n_features}+1 = {self.flat_size}, got output shape {flat.shape}"
+            )
+        d, m = self.in_features, self.n_features
+        W = flat[..., : d * m].reshape(flat.shape[:-1] + (d, m))
+        phase = flat[..., d * m : d * m + m]
+        log_ls = flat[..., -1]
+        return W, phase, log_ls
+
+    def __call__(self, x: Float[Array, "*batch d"], z: Float[Array, "*batch k"]) -> Array:
+        x2, z2, batch = flatten_xz(x, z, self.in_features, self.cond_dim, "HyperFourierFeatures")
+        if z2.ndim == 1:
+            W, phase, log_ls = self._unflatten(jnp.asarray(self.parameter_net(z2)))
+            feats = rff_features(x2, W, jnp.exp(log_ls), phase)
+        else:
+            W, phase, log_ls = self._unflatten(jax.vmap(self.parameter_net)(z2))
+            arg = jnp.einsum("nd,ndm->nm", x2, W) / jnp.exp(log_ls)[:, None] + phase
+            scale = jnp.sqrt(1.0 / self.n_features)
+            feats = scale * jnp.concatenate([jnp.cos(arg), jnp.sin(arg)], axis=-1)
+        return feats.reshape(batch + (2 * self.n_features,))
+
+
+@final
+class ConditionedRFFNet(eqx.Module):
+    r"""Hyper-RFF: `HyperFourierFeatures` and a linear readout, $y = \phi(x;z)\beta + b$.
+
+    Example:
+        >>> import jax.random as jr, jax.numpy as jnp, equinox as eqx
+        >>> pnet = eqx.nn.MLP(in_size=4, out_size=65, width_size=32, depth=2, key=jr.key(0))
+        >>> feat = HyperFourierFeatures.init(parameter_net=pnet, in_features=1, n_features=32,
+        ...                                  cond_dim=4)
+        >>> net = ConditionedRFFNet.init(feat=feat, out_features=1, key=jr.key(1))
+        >>> net(jnp.zeros((10, 1)), jnp.zeros((10, 4))).shape
+        (10, 1)
+    """
+
+    feat: HyperFourierFeatures
+    readout: Dense
+    pyrox_name: str | None = eqx.field(static=True, default=None)
+
+    @classmethod
+    def init(
+        cls,
+        *,
+        feat: HyperFourierFeatures,
+        out_features: int,
+        key: PRNGKeyArray,
+        pyrox_name: str | None = None,
+        dtype=None,
+    ) -> "ConditionedRFFNet":
+        """LeCun-uniform readout from the ``2 * n_features`` features."""
+        out_features = positive_int("out_features", out_features)
+        readout = Dense.init(2 * feat.n_features, out_features, key=key, dtype=dtype)
+        return cls(feat=feat, readout=readout, pyrox_name=pyrox_name)
+
+    @property
+    def cond_dim(self) -> int:
+        return self.feat.cond_dim
+
+    def __call__(self, x: Float[Array, "*batch d"], z: Float[Array, "*batch k"]) -> Array:
+        return self.readout(self.feat(x, z))
