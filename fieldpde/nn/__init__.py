@@ -1,5 +1,6 @@
 """Neural fields: SIREN, a plain MLP baseline, and diagnostics."""
 
+from ._bayesian_siren import BayesianSIREN as BayesianSIREN
 from ._diagnostics import LayerActivations as LayerActivations
 from ._diagnostics import activation_statistics as activation_statistics
 from ._mlp import MLP as MLP
