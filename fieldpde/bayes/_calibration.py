@@ -49,8 +49,8 @@ def central_interval(
     """
     level = _level(level)
     samples = jnp.asarray(samples)
-    lo = jnp.quantile(samples, (1.0 - level) / 2.0, axis=0)
-    hi = jnp.quantile(samples, (1.0 + level) / 2.0, axis=0)
+    q = jnp.asarray([(1.0 - level) / 2.0, (1.0 + level) / 2.0], dtype=samples.dtype)
+    lo, hi = jnp.quantile(samples, q, axis=0)
     return lo, hi
 
 

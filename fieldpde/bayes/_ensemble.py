@@ -36,9 +36,9 @@ def as_key(seed: Any, name: str = "seed") -> jax.Array:
         return jax.random.key(int(seed))
     if isinstance(seed, jax.Array) and jnp.issubdtype(seed.dtype, jax.dtypes.prng_key):
         return seed
-    arr = jnp.asarray(seed)
-    if arr.dtype == jnp.uint32 and arr.shape == (2,):
-        return jax.random.wrap_key_data(arr)
+    arr = np.asarray(seed) if not isinstance(seed, jax.Array) else seed
+    if arr.dtype == np.uint32 and arr.shape == (2,):
+        return jax.random.wrap_key_data(jnp.asarray(arr))
     raise TypeError(f"`{name}` must be an int or a PRNG key, got {type(seed).__name__}")
 
 
