@@ -385,3 +385,39 @@ def test_posterior_weights_and_weighted_summary():
         predictive_summary(samples, weights=jnp.ones(3))
     with pytest.raises(ValueError, match="`losses` must have shape"):
         find_stuck(np.zeros(3))
+
+
+def test_data_noise_makes_members_exact_posterior_samples():
+    # y = w x + noise with a flat prior: randomised MAP members are w_OLS + (x.eps_e)/(x.x),
+    # i.e. exact draws from N(w_OLS, sn^2 / x.x)
+    x, y = _regression(20, seed=3)
+    sn, e = 0.2, 256
+
+    def log_joint(w, xb, yb):
+        return -0.5 * jnp.sum((yb - w * xb[:, 0]) ** 2) / sn**2, jnp.zeros(())
+
+    w, _ = ensemble_map(
+        log_joint,
+        lambda k: jnp.zeros(()),
+        ensemble_size=e,
+        num_epochs=600,
+        data=(x, y),
+        seed=0,
+        learning_rate=0.02,
+        data_noise=(None, sn),
+    )
+    xv = np.asarray(x[:, 0])
+    w_ols, sd = xv @ np.asarray(y) / (xv @ xv), sn / math.sqrt(xv @ xv)
+    w = np.asarray(w)
+    assert abs(w.mean() - w_ols) < 4 * sd / math.sqrt(e)
+    assert abs(w.std() / sd - 1) < 4 / math.sqrt(2 * e)
+    with pytest.raises(ValueError, match="one scale \\(or None\\) per data array"):
+        ensemble_map(
+            log_joint,
+            lambda k: jnp.zeros(()),
+            ensemble_size=2,
+            num_epochs=1,
+            data=(x, y),
+            seed=0,
+            data_noise=(0.1,),
+        )

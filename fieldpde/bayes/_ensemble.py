@@ -94,6 +94,7 @@ def ensemble_map(
     learning_rate: float = 5e-3,
     prior_weight: float = 1.0,
     optimizer: optax.GradientTransformation | None = None,
+    data_noise: Sequence[float | None] | None = None,
     devices: Sequence[Any] | None = None,
 ) -> tuple[Any, Float[Array, "e epochs"]]:
     r"""Train `ensemble_size` MAP estimates at once; stacked parameters and loss curves.
@@ -112,6 +113,11 @@ def ensemble_map(
         learning_rate: Adam's step size (when `optimizer` is None).
         prior_weight: $\lambda$, the multiplier of the log-prior.
         optimizer: any `optax.GradientTransformation` (default ``optax.adam(learning_rate)``).
+        data_noise: randomised MAP: one noise scale (or None) per array of `data`, e.g.
+            ``(None, 0.05)`` for ``(x, y)``. Member $e$ then fits its own perturbed copy
+            $y + \sigma\varepsilon_e$ (fixed for the run), so that the members' spread also
+            carries the noise in the data; a plain ensemble fits the same noise in every
+            member and is over-confident where the data are. Default: no perturbation.
         devices: devices to shard the members over (default: all; a single device or
             an ensemble size sharing no factor with the device count runs unsharded).
 
@@ -151,16 +157,56 @@ def ensemble_map(
     data_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
     params = eqx.filter_vmap(init_fn)(init_keys)
     trainable, static = eqx.partition(params, eqx.is_inexact_array)
+    noise = _data_noise(data_noise, arrays, keys)
     sharding = member_sharding(ensemble_size, devices)
-    trainable, data_keys = shard_members((trainable, data_keys), sharding)
+    trainable, data_keys, noise = shard_members((trainable, data_keys, noise), sharding)
     trainable, losses = _train(
-        log_joint, static, trainable, data_keys, arrays, optimizer, num_epochs, batch, prior_weight
+        log_joint,
+        static,
+        trainable,
+        data_keys,
+        noise,
+        arrays,
+        optimizer,
+        num_epochs,
+        batch,
+        prior_weight,
     )
     return eqx.combine(trainable, static), losses
 
 
+def _data_noise(scales, arrays, keys) -> tuple:
+    """Each member's fixed perturbation of each data array (zeros where none is asked)."""
+    if scales is None:
+        return tuple(None for _ in arrays)
+    if len(scales) != len(arrays):
+        raise ValueError(
+            f"`data_noise` must give one scale (or None) per data array ({len(arrays)}), "
+            f"got {len(scales)}"
+        )
+    out = []
+    for i, (scale, a) in enumerate(zip(scales, arrays, strict=True)):
+        if scale is None:
+            out.append(None)
+            continue
+        scale = jnp.asarray(scale, dtype=a.dtype)
+        if not bool(jnp.all(scale > 0)):
+            raise ValueError(f"`data_noise` scales must be > 0, got {scale} for array {i}")
+        out.append(
+            jax.vmap(
+                lambda k, i=i, a=a: jax.random.normal(
+                    jax.random.fold_in(k, 2 + i), a.shape, a.dtype
+                )
+            )(keys)
+            * scale
+        )
+    return tuple(out)
+
+
 @eqx.filter_jit
-def _train(log_joint, static, trainable, keys, data, optimizer, num_epochs, batch, prior_weight):
+def _train(
+    log_joint, static, trainable, keys, noise, data, optimizer, num_epochs, batch, prior_weight
+):
     n = data[0].shape[0]
     scale = n / batch
     steps = n // batch
@@ -175,12 +221,14 @@ def _train(log_joint, static, trainable, keys, data, optimizer, num_epochs, batc
         updates, state = optimizer.update(grads, state, tr)
         return (optax.apply_updates(tr, updates), state), loss
 
-    def member(tr, key):
+    def member(tr, key, noise_e):
+        data_e = tuple(a if e is None else a + e for a, e in zip(data, noise_e, strict=True))
+
         def epoch(carry, ekey):
             if steps == 1 and batch == n:
-                return update(carry, data)
+                return update(carry, data_e)
             idx = jax.random.permutation(ekey, n)[: steps * batch].reshape(steps, batch)
-            carry, losses = jax.lax.scan(update, carry, jax.tree.map(lambda a: a[idx], data))
+            carry, losses = jax.lax.scan(update, carry, jax.tree.map(lambda a: a[idx], data_e))
             return carry, jnp.mean(losses)
 
         (tr, _), losses = jax.lax.scan(
@@ -188,7 +236,7 @@ def _train(log_joint, static, trainable, keys, data, optimizer, num_epochs, batc
         )
         return tr, losses
 
-    return jax.vmap(member)(trainable, keys)
+    return jax.vmap(member)(trainable, keys, noise)
 
 
 def ensemble_predict(
