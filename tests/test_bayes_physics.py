@@ -56,7 +56,8 @@ def _line_problem():
 
 def test_members_are_exact_posterior_samples_of_a_linear_model():
     # flat priors: the posterior of (a, b) is N(OLS, sigma^2 (A^T A)^-1) and the slope
-    # coefficient follows b (its only term is the physics, zero at s = b); randomised MAP draws exactly from it
+    # coefficient follows b (its only term is the physics, zero at s = b); randomised MAP
+    # draws exactly from it
     problem, y = _line_problem()
     e = 256
     ens = ensemble_fit(

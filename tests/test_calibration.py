@@ -36,7 +36,8 @@ def test_coverage_counts_points_inside_the_central_interval():
 
 def test_calibrated_gaussian_ensemble_reaches_nominal_coverage():
     # members and truth are draws from the same N(0, 1) at every point: observed coverage
-    # of the central interval is the nominal level up to sampling error (binomial sd ~ 0.008, quantile error O(1/e))
+    # of the central interval is the nominal level up to sampling error (binomial sd ~ 0.008,
+    # quantile error O(1/e))
     e, n = 400, 3000
     samples = jax.random.normal(jax.random.key(0), (e, n))
     truth = jax.random.normal(jax.random.key(1), (n,))

@@ -19,6 +19,10 @@ FAST = {
     "siren_vs_relu": dict(steps=20),
     "gabor_inr": dict(steps=10),
     "activation_statistics": dict(width=64, depth=3),
+    "bayesian_prior_draws": dict(draws=3),
+    "bayesian_gap": dict(num_epochs=30, ensemble_size=4),
+    "bayesian_poisson": dict(steps=20, ensemble_size=4),
+    "helmholtz_inverse": dict(steps=20, ensemble_size=4),
 }
 
 
