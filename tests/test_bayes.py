@@ -316,6 +316,21 @@ def test_sharded_and_unsharded_runs_agree(tmp_path):
         assert shards == {4}, shards
         for a, b in zip(jax.tree.leaves(out["one"]), jax.tree.leaves(out["four"]), strict=True):
             np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-10, atol=1e-12)
+        # the physics-informed ensemble shards its members (and their data noise) the same way
+        from fieldpde.bayes import ensemble_fit
+        from fieldpde.constraints import Observations, Residual
+        from fieldpde.domains import Interval
+        from fieldpde.problem import Problem
+        problem = Problem({"pde": Residual(lambda p, d: d.laplacian, Interval(0.0, 1.0),
+                                           num_points=8),
+                           "data": Observations(x[:4], y[:4], noise_scale=0.1)})
+        small = BayesianSIREN.init(1, 4, 1, depth=2, first_omega=2.0, pyrox_name="t")
+        fits = [ensemble_fit(problem, prior_init_fn(small), ensemble_size=4, steps=5, seed=0,
+                             log_prior=log_prior_fn(small), devices=d)
+                for d in (jax.devices()[:1], None)]
+        assert {len(a.sharding.device_set) for a in jax.tree.leaves(fits[1].fields)} == {4}
+        for a, b in zip(jax.tree.leaves(fits[0]), jax.tree.leaves(fits[1]), strict=True):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-10, atol=1e-12)
         print("SHARDED-OK")
         """
     )
