@@ -178,7 +178,7 @@ def test_members_differ_and_each_decreases_its_loss():
         seed=0,
         learning_rate=1e-2,
     )
-    assert losses.shape == (4, 300) and params.layers[0].W.shape == (4, 1, 10)
+    assert losses.shape == (4, 200) and params.layers[0].W.shape == (4, 1, 10)
     losses = np.asarray(losses)
     assert np.all(losses[:, -1] < losses[:, 0] - 100.0)  # every member improves a lot
     assert np.all(np.mean(losses[:, -20:], 1) < np.mean(losses[:, :20], 1))
