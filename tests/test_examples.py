@@ -21,6 +21,10 @@ FAST = {
     "activation_statistics": dict(width=64, depth=3),
     "geo_gapfill": dict(steps=100, lbfgs_steps=0, fast=True, progress=False),
     "sin_family": dict(steps=20, n=128),
+    "bayesian_prior_draws": dict(draws=3),
+    "bayesian_gap": dict(num_epochs=30, ensemble_size=4),
+    "bayesian_poisson": dict(steps=20, ensemble_size=4),
+    "helmholtz_inverse": dict(steps=20, ensemble_size=4),
 }
 
 

@@ -5,6 +5,7 @@ from ._bayesian_conditioners import BayesianConcatConditioner as BayesianConcatC
 from ._bayesian_conditioners import BayesianHyperLinear as BayesianHyperLinear
 from ._bayesian_fourier import BayesianRandomKitchenSinks as BayesianRandomKitchenSinks
 from ._bayesian_fourier import BayesianRBFFourierFeatures as BayesianRBFFourierFeatures
+from ._bayesian_siren import BayesianSIREN as BayesianSIREN
 from ._conditioned_inr import ConditionedINR as ConditionedINR
 from ._conditioners import AbstractConditioner as AbstractConditioner
 from ._conditioners import AffineModulation as AffineModulation
