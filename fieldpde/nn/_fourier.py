@@ -21,6 +21,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import last_axis, positive_float, positive_int
+from ..ops._trig import sincos
 from ._cond_shapes import flatten_xz
 from ._mlp import Dense
 
@@ -31,7 +32,8 @@ def rff_features(x, W, lengthscale, phase=None):
     if phase is not None:
         arg = arg + phase
     scale = jnp.sqrt(1.0 / W.shape[-1])
-    return scale * jnp.concatenate([jnp.cos(arg), jnp.sin(arg)], axis=-1)
+    s, c = sincos(arg)
+    return scale * jnp.concatenate([c, s], axis=-1)
 
 
 @final
@@ -197,7 +199,8 @@ class HyperFourierFeatures(eqx.Module):
             W, phase, log_ls = self._unflatten(jax.vmap(self.parameter_net)(z2))
             arg = jnp.einsum("nd,ndm->nm", x2, W) / jnp.exp(log_ls)[:, None] + phase
             scale = jnp.sqrt(1.0 / self.n_features)
-            feats = scale * jnp.concatenate([jnp.cos(arg), jnp.sin(arg)], axis=-1)
+            s, c = sincos(arg)
+            feats = scale * jnp.concatenate([c, s], axis=-1)
         return feats.reshape(batch + (2 * self.n_features,))
 
 

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import positive_float, positive_int
+from ..ops._trig import sin
 from ._conditioners import HyperLinear, hyper_apply
 from ._mlp import MLP
 from ._siren import SIREN, siren_weight_limit
@@ -180,7 +181,7 @@ class HyperSIREN(eqx.Module):
         for i, (g, omega) in enumerate(zip(self.generators, self.omegas, strict=True)):
             h = hyper_apply(g.W, g.b, h, z, g.target_in, g.target_out)
             if i < last:
-                h = jnp.sin(omega * h)
+                h = sin(omega * h)
         return h.reshape(batch + (self.out_features,))
 
 

@@ -30,6 +30,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import positive_float, positive_int
+from ..ops._trig import sin
 from ._mlp import Dense
 from ._siren import siren_weight_limit
 
@@ -306,7 +307,7 @@ class SIRENKernelND(eqx.Module):
         z = x @ self.pos_W
         if self.pos_b is not None:
             z = z + self.pos_b
-        h = jnp.sin(self.omega_0 * z)[None]  # [1, G, e]
+        h = sin(self.omega_0 * z)[None]  # [1, G, e]
         if self.film_after_pos_embed:
             h = modulate(h, film)
             film += 1
@@ -314,7 +315,7 @@ class SIRENKernelND(eqx.Module):
             z = h @ W
             if self.hidden_b is not None:
                 z = z + self.hidden_b[i]
-            h = modulate(jnp.sin(self.hidden_omega_0 * z), film)
+            h = modulate(sin(self.hidden_omega_0 * z), film)
             film += 1
         k = h @ self.out_W
         if self.out_b is not None:

@@ -12,13 +12,14 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import last_axis, positive_int
 from ..ops._jet import Jet
+from ..ops._trig import sin
 from ._stack import jet_layers, run_layers
 
 _ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
     "relu": jax.nn.relu,
     "tanh": jnp.tanh,
     "gelu": partial(jax.nn.gelu, approximate=False),
-    "sin": jnp.sin,
+    "sin": sin,
     "silu": jax.nn.silu,
     "softplus": jax.nn.softplus,
 }

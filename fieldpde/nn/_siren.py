@@ -26,6 +26,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import last_axis, positive_float, positive_int
 from ..ops._jet import Jet
+from ..ops._trig import sin
 from ._stack import jet_layers, run_layers
 
 LayerType = Literal["first", "hidden", "last"]
@@ -113,7 +114,7 @@ class SirenDense(eqx.Module):
 
     def __call__(self, x: Float[Array, "*batch i"]) -> Float[Array, "*batch o"]:
         z = self.pre_activation(x)
-        return z if self.layer_type == "last" else jnp.sin(z)
+        return z if self.layer_type == "last" else sin(z)
 
     def forward_laplacian(self, jet: Jet) -> Jet:
         """Push a `Jet` through the layer (value, derivatives and Laplacian in one pass)."""

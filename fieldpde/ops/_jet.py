@@ -23,6 +23,7 @@ from jaxtyping import Array, Float
 
 from .._types import Dims
 from ._dims import resolve_dims
+from ._trig import sincos
 
 
 def laplacian_rows(dims: Dims, laplacian_dims: Dims, d: int) -> tuple[int, ...] | None:
@@ -39,36 +40,6 @@ def laplacian_rows(dims: Dims, laplacian_dims: Dims, d: int) -> tuple[int, ...] 
         )
     rows = tuple(idx.index(i) for i in lap_idx)
     return None if rows == tuple(range(len(idx))) else rows
-
-
-def _sin_and_cos(z: Array) -> tuple[Array, Array]:
-    return jnp.sin(z), jnp.cos(z)
-
-
-@jax.custom_jvp
-def sincos(z: Array) -> tuple[Array, Array]:
-    """$(\\sin z, \\cos z)$, each evaluated once, with a derivative that reuses them.
-
-    Two XLA CPU behaviours make a naive SIREN jet slow: autodiff of ``jnp.sin`` evaluates
-    ``cos`` again in the backward pass, and the CPU fusion pass copies a transcendental into
-    every fusion that consumes it (22 sine/cosine evaluations instead of 6 in a depth-4
-    SIREN training step; optimisation barriers are stripped on CPU). The custom derivative
-    fixes the first; on CPU the values are produced by a `jax.lax.cond` on a predicate that
-    is always true but not provably so (``z[0] == z[0]``; both branches are identical, so
-    NaN input changes nothing), and XLA cannot fuse across a conditional, so each is
-    computed once. That makes the fast-path training step 1.2-1.7x faster on CPU.
-    """
-    if jax.default_backend() != "cpu" or z.size == 0:
-        return _sin_and_cos(z)
-    first = z.reshape(-1)[0]
-    return jax.lax.cond(first == first, _sin_and_cos, _sin_and_cos, z)
-
-
-@sincos.defjvp
-def _sincos_jvp(primals, tangents):
-    (z,), (dz,) = primals, tangents
-    s, c = sincos(z)
-    return (s, c), (c * dz, -s * dz)
 
 
 @final
