@@ -116,6 +116,7 @@ def solve(args: argparse.Namespace) -> dict:
         lbfgs_steps=settings.get("lbfgs_steps", 0),
         lbfgs_points=lbfgs_points,
         progress=False if args.no_progress else None,
+        causal=_causal(settings.get("causal")),
     )
     ds = evaluate_on_grid(problem, result.field, shape=settings.get("grid", 101))
     ds.attrs.update(
@@ -148,6 +149,15 @@ def solve(args: argparse.Namespace) -> dict:
         "result": result,
         "module": module,
     }
+
+
+def _causal(setting):
+    """A problem's ``DEFAULTS["causal"]`` (None or keyword arguments of `Causal`) for `fit`."""
+    if setting is None:
+        return None
+    from .train import Causal
+
+    return Causal(**setting)
 
 
 def _atomic_netcdf(ds, path: Path) -> None:

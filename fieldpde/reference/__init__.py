@@ -11,3 +11,8 @@ coordinate array per axis, ``f(x, y)``, and are evaluated in float64 when writte
 from ._finite_difference import helmholtz_fd as helmholtz_fd
 from ._finite_difference import poisson_fd as poisson_fd
 from ._solution import GridSolution as GridSolution
+from ._time_stepping import advection as advection
+from ._time_stepping import burgers as burgers
+from ._time_stepping import heat as heat
+from ._time_stepping import space_time_solution as space_time_solution
+from ._time_stepping import wave as wave
