@@ -28,18 +28,19 @@ from fieldpde.domains import Interval, SpaceTime, TimeInterval
 NU = 0.01 / np.pi
 DOMAIN = SpaceTime(Interval(-1.0, 1.0), TimeInterval(0.0, 1.0))
 
+# Settings `fieldpde solve` uses unless overridden (see docs/benchmarks.md for what they reach).
 DEFAULTS = dict(
-    steps=6000,
+    steps=1000,
     points=4096,
-    learning_rate=2e-3,
+    learning_rate=1e-3,
     resample_every=100,
-    lbfgs_steps=3000,
-    lbfgs_points=8192,
-    x64=False,
+    lbfgs_steps=5000,
+    lbfgs_points=10000,
+    x64=True,
     grid=257,
-    width=64,
-    depth=4,
-    omega=8.0,
+    width=32,
+    depth=5,
+    omega=4.0,
     causal=None,
 )
 

@@ -5,9 +5,12 @@ $u(x, 0) = \sin(\pi x) + \tfrac12 \sin(3\pi x)$, so
 
 $$u(x, t) = e^{-\kappa\pi^2 t} \sin(\pi x) + \tfrac12 e^{-9\kappa\pi^2 t} \sin(3\pi x).$$
 
-fieldpde solves it with a SIREN under a hard Dirichlet transform in $x$,
-$u = x(1 - x) N(x, t) / (1/4)$, an `Initial` constraint for the initial data and the PDE
-residual, in float64 with Adam and an L-BFGS polish (target relative L2 <= 1e-4).
+fieldpde solves it with a SIREN under the hard transform
+$u = u_0(x) + 4\,t\,x(1 - x)\,N(x, t)$, which meets the initial and boundary data exactly,
+so only the PDE residual is trained, in float64 with Adam and an L-BFGS polish (target
+relative L2 <= 1e-4). `problem(hard=False)` instead trains the initial data as an `Initial`
+constraint under a transform that holds only the boundary data, $u = 4x(1 - x) N(x, t)$
+(measured with the earlier 32-wide defaults: 2.1e-4 soft, 2.2e-4 hard).
 """
 
 import jax.numpy as jnp
@@ -48,20 +51,36 @@ def residual(x, d):
     return d.grad[0, 1] - KAPPA * d.laplacian[0]
 
 
-def problem(points: int = DEFAULTS["points"]) -> Problem:
+def problem(points: int = DEFAULTS["points"], *, hard: bool = True) -> Problem:
     pde = Residual(residual, DOMAIN, num_points=points, method="sobol", laplacian_dims=(0,))
-    ic = Initial(initial, DOMAIN, num_points=max(points // 4, 64), weight=10.0)
-    return Problem({"pde": pde, "initial": ic}, exact=exact, domain=DOMAIN, name="heat")
+    constraints = {"pde": pde}
+    if not hard:
+        constraints["initial"] = Initial(
+            initial, DOMAIN, num_points=max(points // 4, 64), weight=10.0
+        )
+    return Problem(constraints, exact=exact, domain=DOMAIN, name="heat")
 
 
-def distance(x):
+def boundary_distance(x):
     return 4.0 * x[0] * (1.0 - x[0])
 
 
+def distance(x):
+    return x[1] * boundary_distance(x)
+
+
 def field(
-    key, *, width=DEFAULTS["width"], depth=DEFAULTS["depth"], omega=DEFAULTS["omega"], dtype=None
+    key,
+    *,
+    width=DEFAULTS["width"],
+    depth=DEFAULTS["depth"],
+    omega=DEFAULTS["omega"],
+    dtype=None,
+    hard: bool = True,
 ):
     net = SIREN.init(
         2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega, dtype=dtype
     )
-    return HardDirichlet(net, 0.0, distance)
+    if hard:
+        return HardDirichlet(net, initial, distance)
+    return HardDirichlet(net, 0.0, boundary_distance)
