@@ -162,6 +162,7 @@ def solve(args: argparse.Namespace) -> dict:
         lbfgs_steps=settings.get("lbfgs_steps", 0),
         lbfgs_points=lbfgs_points,
         progress=False if args.no_progress else None,
+        causal=_causal(settings.get("causal")),
     )
     ds = evaluate_on_grid(problem, result.field, shape=settings.get("grid", 101))
     ds.attrs.update(
@@ -311,6 +312,15 @@ def _grid_spec(field, spec: str):
         return name, np.linspace(float(start), float(stop), num)
     except ValueError as err:
         raise SystemExit(f"fieldpde: --grid {spec!r}: {err}") from err
+
+
+def _causal(setting):
+    """A problem's ``DEFAULTS["causal"]`` (None or keyword arguments of `Causal`) for `fit`."""
+    if setting is None:
+        return None
+    from .train import Causal
+
+    return Causal(**setting)
 
 
 def _atomic_netcdf(ds, path: Path) -> None:

@@ -1,6 +1,8 @@
 """Training: `fit` a field to a `Problem`, checkpoints, and a generic `minimize` loop."""
 
 from ._adaptive import AdaptiveSampling as AdaptiveSampling
+from ._causal import Causal as Causal
+from ._causal import CausalResidual as CausalResidual
 from ._checkpoint import load_checkpoint as load_checkpoint
 from ._checkpoint import save_checkpoint as save_checkpoint
 from ._fit import FitResult as FitResult

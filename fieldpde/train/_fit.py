@@ -25,6 +25,7 @@ from .._checks import positive_int
 from .._tree import with_static
 from ..problem import Problem
 from ._adaptive import AdaptiveSampling
+from ._causal import Causal
 from ._checkpoint import load_checkpoint, save_checkpoint
 
 RUNNING, NAN, DIVERGED = 0, 1, 2
@@ -210,6 +211,7 @@ def fit(
     checkpoint: str | None = None,
     checkpoint_every: int | None = None,
     resume: str | None = None,
+    causal: Causal | None = None,
 ) -> FitResult:
     r"""Minimise the problem's Eq. 3 loss over the field (and any PDE coefficients).
 
@@ -244,6 +246,10 @@ def fit(
             `checkpoint_every` blocks (default: every block) and at the end.
         resume: path of a checkpoint written by a run of the same configuration; training
             continues from its step and reproduces the uninterrupted run.
+        causal: `Causal` settings to weight space-time residuals by time chunk so that
+            earlier times are fitted first (Wang et al. 2022), during the Adam phase; the
+            recorded losses are then the causally weighted ones, and L-BFGS minimises the
+            plain loss (default ``None``: no weighting).
 
     Returns:
         A `FitResult`.
@@ -275,6 +281,10 @@ def fit(
             "`dtype`=float64 needs 64-bit JAX: call jax.config.update('jax_enable_x64', True) "
             "before creating the field"
         )
+    if causal is not None and not isinstance(causal, Causal):
+        raise TypeError(f"`causal` must be a Causal instance or None, got {type(causal).__name__}")
+    # causal weights change only the loss; points are still drawn from `problem`
+    loss_problem = problem if causal is None else causal.wrap(problem)
     t_start = time.perf_counter()
     params = problem.params if params is None else params
     field, params = _cast((field, params), dtype)
@@ -325,7 +335,7 @@ def fit(
                     for n, k in zip(names, keys, strict=True)
                 }
             trainable, opt_state, best, status, loss, parts, statuses = _adam_block(
-                problem,
+                loss_problem,
                 static,
                 trainable,
                 opt_state,
