@@ -35,7 +35,6 @@ def test_lshape_reference_is_a_poisson_solution():
 
 
 def test_image_gradient_estimators_against_exact_derivatives():
-    pytest.importorskip("skimage")
     module = load_problem_module("poisson_image")
     n = 32
     h = 2.0 / (n - 1)
