@@ -44,12 +44,26 @@ def normal_site(name: str, shape: tuple[int, ...], prior_std: float, dtype=None)
     return numpyro.sample(name, prior)
 
 
+class AbstractBayesianConditioner(AbstractConditioner):
+    """A conditioner whose generator is drawn at numpyro sites ``{scope}.<name>``."""
+
+    prior_std: eqx.AbstractVar[float]
+    pyrox_name: eqx.AbstractVar[str | None]
+
+    @property
+    def scope(self) -> str:
+        return self.pyrox_name or type(self).__name__
+
+    def _site(self, name: str, shape: tuple[int, ...], dtype) -> jnp.ndarray:
+        return normal_site(f"{self.scope}.{name}", shape, self.prior_std, dtype)
+
+
 def _prior_std(value) -> float:
     return positive_float("prior_std", value)
 
 
 @final
-class BayesianConcatConditioner(AbstractConditioner):
+class BayesianConcatConditioner(AbstractBayesianConditioner):
     """`ConcatConditioner` with the projection drawn at ``{scope}.proj_W`` / ``{scope}.proj_b``.
 
     Example:
@@ -88,20 +102,16 @@ class BayesianConcatConditioner(AbstractConditioner):
     def for_layer(cls, width, cond_dim, *, key=None, pyrox_name=None, **kwargs):
         return cls.init(width, cond_dim, pyrox_name=pyrox_name, **kwargs)
 
-    @property
-    def scope(self) -> str:
-        return self.pyrox_name or type(self).__name__
-
     def __call__(self, h, z):
         h, z = check_hz(h, z, self.num_features, self.cond_dim, "BayesianConcatConditioner")
         c, k = self.num_features, self.cond_dim
-        W = normal_site(f"{self.scope}.proj_W", (c + k, c), self.prior_std, h.dtype)
-        b = normal_site(f"{self.scope}.proj_b", (c,), self.prior_std, h.dtype)
+        W = self._site("proj_W", (c + k, c), h.dtype)
+        b = self._site("proj_b", (c,), h.dtype)
         return concat_apply(W, b, h, z)
 
 
 @final
-class BayesianAffineModulation(AbstractConditioner):
+class BayesianAffineModulation(AbstractBayesianConditioner):
     """`AffineModulation` with the FiLM generator drawn at ``{scope}.gen_W`` / ``{scope}.gen_b``.
 
     Example:
@@ -143,20 +153,16 @@ class BayesianAffineModulation(AbstractConditioner):
     def for_layer(cls, width, cond_dim, *, key=None, pyrox_name=None, **kwargs):
         return cls.init(width, cond_dim, pyrox_name=pyrox_name, **kwargs)
 
-    @property
-    def scope(self) -> str:
-        return self.pyrox_name or type(self).__name__
-
     def __call__(self, h, z):
         h, z = check_hz(h, z, self.num_features, self.cond_dim, "BayesianAffineModulation")
         c, k = self.num_features, self.cond_dim
-        W = normal_site(f"{self.scope}.gen_W", (k, 2 * c), self.prior_std, h.dtype)
-        b = normal_site(f"{self.scope}.gen_b", (2 * c,), self.prior_std, h.dtype)
+        W = self._site("gen_W", (k, 2 * c), h.dtype)
+        b = self._site("gen_b", (2 * c,), h.dtype)
         return film_apply(W, b, h, z, c, self.gamma_activation)
 
 
 @final
-class BayesianHyperLinear(AbstractConditioner):
+class BayesianHyperLinear(AbstractBayesianConditioner):
     """`HyperLinear` with the generator drawn at ``{scope}.gen_W`` / ``{scope}.gen_b``.
 
     Example:
@@ -201,13 +207,9 @@ class BayesianHyperLinear(AbstractConditioner):
     def for_layer(cls, width, cond_dim, *, key=None, pyrox_name=None, **kwargs):
         return cls.init(width, width, cond_dim, pyrox_name=pyrox_name, **kwargs)
 
-    @property
-    def scope(self) -> str:
-        return self.pyrox_name or type(self).__name__
-
     def __call__(self, h, z):
         h, z = check_hz(h, z, self.target_in, self.cond_dim, "BayesianHyperLinear")
         size = self.target_in * self.target_out + self.target_out
-        W = normal_site(f"{self.scope}.gen_W", (self.cond_dim, size), self.prior_std, h.dtype)
-        b = normal_site(f"{self.scope}.gen_b", (size,), self.prior_std, h.dtype)
+        W = self._site("gen_W", (self.cond_dim, size), h.dtype)
+        b = self._site("gen_b", (size,), h.dtype)
         return hyper_apply(W, b, h, z, self.target_in, self.target_out)
