@@ -27,8 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fieldpde import SIREN
-from fieldpde.constraints import HardDirichlet, Residual
-from fieldpde.constraints._hard import BoxDistance
+from fieldpde.constraints import BoxDistance, HardDirichlet, Residual
 from fieldpde.domains import Box
 from fieldpde.problem import ParametricProblem
 
