@@ -11,32 +11,32 @@ $(x, y)$, trained physics-informed (the PDE residual only, no solution data) wit
 drawn alongside the collocation points. It is checked against the finite-difference
 solution (`fieldpde.reference.helmholtz_fd`, 257^2 nodes) at held-out wavenumbers, and
 its 256x256-grid answer for a new $k$ is timed against the FD solve of that $k$.
+``--model basis`` trains a `BasisSurrogate` instead (NIF's last-layer form: a basis of
+$(x, y)$ cached on the grid, coefficients from $k$), whose query on a seen grid is a
+matrix-vector product. The script body is `fieldpde.problem.family_main`.
 
     python problems/helmholtz_family.py            # train, evaluate, save out/helmholtz_family.eqx
     python problems/helmholtz_family.py --steps 300 --lbfgs-steps 0   # a quick run
 """
 
-import argparse
 import functools
-import time
-from pathlib import Path
 
-import equinox as eqx
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from fieldpde import SIREN
 from fieldpde.constraints import BoxDistance, HardDirichlet, Residual
 from fieldpde.domains import Box
-from fieldpde.problem import ParametricProblem
+from fieldpde.problem import BasisSurrogate, ParametricProblem, family_main
 
 SPACE = Box([-1.0, -1.0], [1.0, 1.0])
 PARAMETERS = Box([0.5], [2.0])
 CENTRE, SIGMA, AMPLITUDE = (0.3, -0.2), 0.2, 10.0
 HELD_OUT = (0.7, 1.3, 1.9)
+QUERY = (1.55, 0.83, 1.21, 1.77, 0.64)
+MODELS = ("siren", "basis")
 
 DEFAULTS = dict(
+    model="siren",
     steps=4000,
     points=4096,
     learning_rate=2e-3,
@@ -46,6 +46,7 @@ DEFAULTS = dict(
     width=32,
     depth=4,
     omega=6.0,
+    rank=32,
     fd_shape=257,
 )
 
@@ -83,23 +84,45 @@ def space_distance(p):
 def field(
     key,
     *,
+    model=DEFAULTS["model"],
     width=DEFAULTS["width"],
     depth=DEFAULTS["depth"],
     omega=DEFAULTS["omega"],
+    rank=DEFAULTS["rank"],
     dtype=None,
 ):
-    """A SIREN over ``(x, y, k)`` times the box distance, so u = 0 on the walls for all k."""
-    net = SIREN.init(
-        3, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega, dtype=dtype
-    )
-    return HardDirichlet(net, 0.0, space_distance)
+    """The initial surrogate, zero on the walls for every k.
+
+    ``model="siren"``: a SIREN over ``(x, y, k)`` times the box distance;
+    ``model="basis"``: a `BasisSurrogate` with `rank` basis functions of ``(x, y)`` and a
+    parameter net over k (a new k on a seen grid is one matrix-vector product).
+    """
+    if model == "siren":
+        net = SIREN.init(
+            3, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega, dtype=dtype
+        )
+        return HardDirichlet(net, 0.0, space_distance)
+    if model == "basis":
+        return BasisSurrogate.init(
+            2,
+            width,
+            1,
+            depth=depth,
+            rank=rank,
+            mu_lo=PARAMETERS.lo,
+            mu_hi=PARAMETERS.hi,
+            distance=_space_distance,
+            key=key,
+            first_omega=omega,
+            hidden_omega=omega,
+            dtype=dtype,
+        )
+    raise ValueError(f"`model` must be one of {MODELS}, got {model!r}")
 
 
 @functools.lru_cache(maxsize=16)
 def _reference(k: float, shape: int):
-    from fieldpde.reference import helmholtz_fd
-
-    return helmholtz_fd(source, k, bounds=((-1.0, 1.0), (-1.0, 1.0)), shape=shape)
+    return solve((k,), shape)
 
 
 def reference(mu, shape: int = DEFAULTS["fd_shape"]):
@@ -107,84 +130,29 @@ def reference(mu, shape: int = DEFAULTS["fd_shape"]):
     return _reference(float(np.atleast_1d(mu)[0]), int(shape))
 
 
-def grid_points(n: int) -> np.ndarray:
-    c = np.linspace(-1.0, 1.0, n)
-    X, Y = np.meshgrid(c, c, indexing="ij")
-    return np.stack([X.ravel(), Y.ravel()], axis=-1)
-
-
-def query_speed(fam: ParametricProblem, surrogate, k: float, n: int = 256, repeats: int = 5):
-    """Seconds to answer a new `k` on an ``n x n`` grid: surrogate (jitted) vs FD solve."""
+def solve(mu, shape: int = DEFAULTS["fd_shape"]):
+    """The finite-difference solution (uncached) for wavenumber ``mu[0]`` on `shape`^2 nodes."""
     from fieldpde.reference import helmholtz_fd
 
-    pts = jnp.asarray(grid_points(n), dtype=jnp.float32)
-    answer = eqx.filter_jit(
-        lambda f, x, kk: f(jnp.concatenate([x, jnp.full((x.shape[0], 1), kk)], axis=1))
-    )
-    answer(surrogate, pts, jnp.float32(k)).block_until_ready()  # compile once
-    t_net = []
-    for i in range(repeats):
-        kk = jnp.float32(k + 1e-3 * i)  # a new parameter each time
-        t0 = time.perf_counter()
-        answer(surrogate, pts, kk).block_until_ready()
-        t_net.append(time.perf_counter() - t0)
-    t_fd = []
-    for i in range(repeats):
-        t0 = time.perf_counter()
-        helmholtz_fd(source, k + 1e-3 * i, bounds=((-1.0, 1.0), (-1.0, 1.0)), shape=n)
-        t_fd.append(time.perf_counter() - t0)
-    return float(np.median(t_net)), float(np.median(t_fd))
+    k = float(np.atleast_1d(mu)[0])
+    return helmholtz_fd(source, k, bounds=((-1.0, 1.0), (-1.0, 1.0)), shape=int(shape))
 
 
 def main(argv=None, *, out: str = "out"):
-    from fieldpde.train import fit, load_checkpoint, save_checkpoint
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=DEFAULTS["steps"])
-    parser.add_argument("--lbfgs-steps", type=int, default=DEFAULTS["lbfgs_steps"])
-    parser.add_argument("--points", type=int, default=DEFAULTS["points"])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--fd-shape", type=int, default=DEFAULTS["fd_shape"])
-    parser.add_argument("--query-grid", type=int, default=256, help="side of the timed grid")
-    parser.add_argument("--out", default=out)
-    args = parser.parse_args(argv)
-
-    fam = family(points=args.points)
-    init = field(jax.random.key(args.seed), dtype=jnp.float32)
-    lbfgs_points = max(DEFAULTS["lbfgs_points"] * args.points // DEFAULTS["points"], 1)
-    result = fit(
-        fam.problem,
-        init,
-        key=jax.random.key(args.seed + 1),
-        steps=args.steps,
-        learning_rate=DEFAULTS["learning_rate"],
-        resample_every=DEFAULTS["resample_every"],
-        lbfgs_steps=args.lbfgs_steps,
-        lbfgs_points=lbfgs_points,
-        dtype=jnp.float32,
-        progress=False,
+    """Train, save, reload, check at `HELD_OUT` and time a query; see the module docstring."""
+    return family_main(
+        argv,
+        name="helmholtz_family",
+        description=__doc__.splitlines()[0],
+        family=family,
+        field=field,
+        solve=solve,
+        held_out=HELD_OUT,
+        query_mus=QUERY,
+        defaults=DEFAULTS,
+        models=MODELS,
+        out=out,
     )
-    print(f"{result.status}: {result.steps} steps in {result.wall_time:.1f} s")
-
-    path = Path(args.out) / "helmholtz_family.eqx"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(path, result.field, step=result.steps, history=result.history)
-    surrogate, *_ = load_checkpoint(path, init)  # what a later session would do
-
-    errors = {}
-    for k in HELD_OUT:
-        ref = fam.reference((k,), shape=args.fd_shape)
-        errors[k] = fam.relative_l2(surrogate, ref.points(), (k,))
-    t_net, t_fd = query_speed(fam, surrogate, 1.55, n=args.query_grid)
-    print(f"{'k':>5} {'rel. L2 vs FD':>14}")
-    for k, e in errors.items():
-        print(f"{k:5.2f} {e:14.3e}")
-    print(
-        f"new k on a {args.query_grid}^2 grid: surrogate {1e3 * t_net:.2f} ms, "
-        f"FD solve {1e3 * t_fd:.1f} ms ({t_fd / t_net:.0f}x)"
-    )
-    print(f"saved {path}")
-    return {"errors": errors, "t_net": t_net, "t_fd": t_fd, "result": result, "path": path}
 
 
 if __name__ == "__main__":
