@@ -10,7 +10,9 @@ The default surrogate is a `BasisSurrogate` (NIF's last-layer form): a SIREN ove
 gives a basis $\phi_r$ and a tanh MLP over $\mu$ its coefficients, under the hard
 Dirichlet factor $D(x, y)$, so on a grid seen before a new $\mu$ costs one small MLP call and
 a matrix-vector product. It is trained physics-informed (the PDE residual only, no solution
-data) with $\mu$ drawn alongside the collocation points, checked against the
+data): each step draws 2048 points and 32 centres and takes the residual at all 65536 pairs
+(`fieldpde.problem.WithParameterPairs`; the basis is differentiated once per point). It is
+checked against the
 finite-difference solution (`fieldpde.reference.poisson_fd`, 257^2 nodes) at held-out
 centres, and its 256x256-grid answer for a new centre is timed against the FD solve.
 ``--model siren`` trains a plain SIREN over $(x, y, \mu)$ instead.
@@ -37,12 +39,13 @@ MODELS = ("basis", "siren")
 
 DEFAULTS = dict(
     model="basis",
-    steps=6000,
+    steps=5000,
     points=2048,
+    parameters_per_batch=32,
     learning_rate=2e-3,
     resample_every=50,
-    lbfgs_steps=0,
-    lbfgs_points=4096,
+    lbfgs_steps=300,
+    lbfgs_points=2048,
     width=64,
     depth=4,
     rank=32,
@@ -77,8 +80,15 @@ def reference(mu, shape: int = DEFAULTS["fd_shape"]):
     return _reference(tuple(float(v) for v in np.atleast_1d(mu)), int(shape))
 
 
-def family(points: int = DEFAULTS["points"]) -> ParametricProblem:
-    """The family as a `ParametricProblem`: points are ``(x, y, cx, cy)``."""
+def family(
+    points: int = DEFAULTS["points"],
+    parameters_per_batch: int | None = DEFAULTS["parameters_per_batch"],
+) -> ParametricProblem:
+    """The family as a `ParametricProblem`: points are ``(x, y, cx, cy)``.
+
+    Each step draws `points` space points and `parameters_per_batch` centres and evaluates
+    the residual at every pair (``None``: one centre per point).
+    """
 
     def pde(p, d):
         # the source is O(10): scale the residual to O(1) for Adam's step size
@@ -89,6 +99,7 @@ def family(points: int = DEFAULTS["points"]) -> ParametricProblem:
         parameters=PARAMETERS,
         reference=reference,
         name="poisson_family",
+        parameters_per_batch=parameters_per_batch,
     )
 
 

@@ -19,6 +19,8 @@ from fieldpde.problem import (
     BasisSurrogate,
     GridQuery,
     ParametricProblem,
+    WithParameterPairs,
+    WithParameters,
     grid_points,
     held_out_errors,
     load_surrogate,
@@ -57,6 +59,11 @@ def _points(key, n=9):
     return jnp.concatenate([x, mu], axis=1)
 
 
+# eager op-by-op dispatch of these small models costs seconds; compile each call once
+_call = eqx.filter_jit(lambda f, *args: f(*args))
+_vgl = eqx.filter_jit(value_grad_laplacian)
+
+
 def _load_script(name):
     spec = importlib.util.spec_from_file_location(name, ROOT / "problems" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
@@ -72,36 +79,36 @@ def test_basis_surrogate_is_the_separable_form(key):
     model = _model(key, boundary=lift)
     p = _points(jax.random.key(1))
     x, mu = p[:, :2], p[:, 2:]
-    psi = model.basis(x)
-    K = model.coefficients(mu)
+    psi = _call(model.basis, x)
+    K = _call(model.coefficients, mu)
     assert psi.shape == (9, 6) and K.shape == (9, 6, 1)
     # psi = D [phi, 1]: its last column is the distance itself
     D = jax.vmap(BoxDistance(SQUARE.lo, SQUARE.hi))(x)
     assert np.allclose(psi[:, -1], D, atol=1e-15)
     expected = 1.0 + x[:, :1] * x[:, 1:] + jnp.einsum("nr,nrm->nm", psi, K)
-    assert np.allclose(model(p), expected, atol=1e-14)
+    assert np.allclose(_call(model, p), expected, atol=1e-14)
     # the coefficient net sees mu mapped to [-1, 1]^P; its output is [C; c] row-major
     lo, hi = jnp.array(model.mu_lo), jnp.array(model.mu_hi)
     raw = model.nif.parameter_net(2 * (mu[0] - lo) / (hi - lo) - 1)
     assert np.allclose(K[0], raw.reshape(6, 1), atol=1e-15)
     # the hard constraint: u = g on every wall, for any mu
     walls = jnp.array([[-1.0, 0.3, 1.2, 0.1], [0.4, 1.0, 0.7, -0.9], [1.0, -1.0, 2.0, 1.0]])
-    assert np.allclose(model(walls)[:, 0], jax.vmap(lift)(walls[:, :2]), atol=1e-14)
+    assert np.allclose(_call(model, walls)[:, 0], jax.vmap(lift)(walls[:, :2]), atol=1e-14)
     # a single point and a batch agree
-    assert np.allclose(model(p[3]), model(p)[3], atol=1e-14)
+    assert np.allclose(_call(model, p[3]), _call(model, p)[3], atol=1e-14)
 
 
 def test_forward_laplacian_matches_autodiff(key):
     model = _model(key, boundary=lambda x: jnp.sin(x[0]) * x[1] ** 2)
     p = _points(jax.random.key(2))
     # space derivatives only (what WithParameters asks for): the separable fast path
-    fast = value_grad_laplacian(model, p, dims=(0, 1), method="forward")
-    slow = value_grad_laplacian(model, p, dims=(0, 1), method="autodiff")
+    fast = _vgl(model, p, dims=(0, 1), method="forward")
+    slow = _vgl(model, p, dims=(0, 1), method="autodiff")
     for a, b in zip(fast, slow, strict=True):
         assert np.allclose(a, b, atol=1e-12, rtol=1e-12)
     # derivatives along mu as well: the general path, still exact
-    fast = value_grad_laplacian(model, p, method="forward")
-    slow = value_grad_laplacian(model, p, method="autodiff")
+    fast = _vgl(model, p, method="forward")
+    slow = _vgl(model, p, method="autodiff")
     for a, b in zip(fast, slow, strict=True):
         assert np.allclose(a, b, atol=1e-12, rtol=1e-12)
 
@@ -120,23 +127,23 @@ def test_basis_surrogate_through_jit_vmap_grad(key):
 def test_grid_query_equals_the_uncached_model(key):
     model = _model(key, boundary=lambda x: x[0] + 2.0)
     x = jnp.asarray(grid_points([(-1.0, 1.0), (-1.0, 1.0)], 17))
-    query = model.on_grid(x)
+    query = _call(model.on_grid, x)
     assert isinstance(query, GridQuery) and query.basis.shape == (17**2, 6)
     mus = jnp.array([[0.6, -0.3], [1.9, 0.8], [1.2, 0.0]])
     for mu in mus:
-        full = model(jnp.concatenate([x, jnp.broadcast_to(mu, (x.shape[0], 2))], axis=1))
-        assert np.allclose(query(mu), full, atol=1e-13, rtol=0)
-    batch = query(mus)
+        full = _call(model, jnp.concatenate([x, jnp.broadcast_to(mu, (x.shape[0], 2))], axis=1))
+        assert np.allclose(_call(query, mu), full, atol=1e-13, rtol=0)
+    batch = _call(query, mus)
     assert batch.shape == (3, 17**2, 1)
-    assert np.allclose(batch[1], query(mus[1]), atol=1e-14)
+    assert np.allclose(batch[1], _call(query, mus[1]), atol=1e-14)
     # a grid kept in its (n, n, d) shape answers in that shape
-    assert model.on_grid(x.reshape(17, 17, 2))(mus[0]).shape == (17, 17, 1)
+    assert _call(model.on_grid, x.reshape(17, 17, 2))(mus[0]).shape == (17, 17, 1)
     # float32 and jitted, as the benchmark runs it: same values to float32 rounding
     m32 = _model(key, dtype=jnp.float32)
     x32, mu32 = x.astype(jnp.float32), mus[0].astype(jnp.float32)
     q32 = eqx.filter_jit(lambda m, pts: m.on_grid(pts))(m32, x32)
     got = eqx.filter_jit(lambda q, mu: q(mu))(q32, mu32)
-    want = m32(jnp.concatenate([x32, jnp.broadcast_to(mu32, (x.shape[0], 2))], axis=1))
+    want = _call(m32, jnp.concatenate([x32, jnp.broadcast_to(mu32, (x.shape[0], 2))], axis=1))
     assert got.dtype == jnp.float32
     assert float(jnp.max(jnp.abs(got - want))) <= 1e-5 * float(jnp.max(jnp.abs(want)))
 
@@ -188,6 +195,57 @@ def test_physics_informed_basis_surrogate_learns_a_family(key):
     # a field ignoring mu (the mu = 2 solution) would be 40% and 31% off at these values
     for mu in (1.2, 2.9):
         assert family.relative_l2(result.field, x, mu) < 2e-2
+
+
+def test_pair_derivatives_equal_the_derivatives_at_each_pair(key):
+    model = _model(key, boundary=lambda x: x[0] * x[1])
+    p = _points(jax.random.key(5), n=6)
+    x, mu = p[:, :2], p[:4, 2:]
+    d = _call(lambda m, a, b: m.pair_derivatives(a, b), model, x, mu)
+    pairs = jnp.concatenate(
+        [jnp.repeat(x, 4, axis=0), jnp.tile(mu, (6, 1))], axis=1
+    )  # point-major, as the pairs are laid out
+    want = _vgl(model, pairs, dims=(0, 1), method="autodiff")
+    assert d.value.shape == (6, 4, 1) and d.grad.shape == (6, 4, 1, 2)
+    for a, b in zip(d, want, strict=True):
+        assert np.allclose(a.reshape(b.shape), b, atol=1e-12, rtol=1e-12)
+
+
+def test_parameter_pairs_residual_equals_the_per_point_residual(key):
+    def pde(p, d):
+        return d.laplacian + p[2] * d.value - jnp.sin(p[0] + p[3])
+
+    mus = Box([0.5, -1.0], [2.0, 1.0])
+    inner = Residual(pde, SQUARE, num_points=8)
+    pairs = WithParameterPairs(inner, mus, 2, num_parameters_per_batch=3)
+    assert pairs.measure == pytest.approx(4.0 * 3.0) and pairs.num_points == 8
+    assert pairs.with_num_points(5).sample(key).points.shape == (5, 2)
+    batch = pairs.sample(key)
+    assert batch.points.shape == (8, 2) and batch.extra.shape == (3, 2)
+    x, mu = batch.points, batch.extra
+    flat = jnp.concatenate([jnp.repeat(x, 3, axis=0), jnp.tile(mu, (8, 1))], axis=1)
+    per_point = WithParameters(inner, mus, 2)
+    model = _model(key)
+    want = eqx.filter_jit(per_point.residual)(model, type(batch)(flat))
+    got = eqx.filter_jit(pairs.residual)(model, batch)
+    assert got.shape == (24, 1)
+    assert np.allclose(got, want, atol=1e-12)
+    # a field without pair_derivatives is evaluated at the concatenated pairs
+    net = SIREN.init(4, 8, 1, depth=2, key=key, first_omega=2.0, hidden_omega=2.0)
+    got = eqx.filter_jit(pairs.residual)(net, batch)
+    assert np.allclose(got, eqx.filter_jit(per_point.residual)(net, type(batch)(flat)))
+    # ParametricProblem builds it for its Residual constraints
+    fam = ParametricProblem(
+        {"pde": inner, "walls": Dirichlet(0.0, SQUARE, num_points=4)},
+        parameters=mus,
+        parameters_per_batch=3,
+    )
+    assert isinstance(fam.problem.constraints["pde"], WithParameterPairs)
+    assert isinstance(fam.problem.constraints["walls"], WithParameters)
+    with pytest.raises(TypeError, match="`constraint` must be a Residual"):
+        WithParameterPairs(Dirichlet(0.0, SQUARE), mus, 2, num_parameters_per_batch=3)
+    with pytest.raises(ValueError, match="`num_parameters_per_batch` must be an integer"):
+        WithParameterPairs(inner, mus, 2, num_parameters_per_batch=0)
 
 
 # --- shared script helpers ------------------------------------------------------------
@@ -252,8 +310,8 @@ def test_save_load_round_trip(key, tmp_path):
     assert meta["model"] == "basis" and meta["step"] == 0
     assert tree_allclose(loaded, trained, rtol=0, atol=0)
     p = _points(jax.random.key(4))
-    assert np.array_equal(loaded(p), trained(p))
-    assert not np.allclose(skeleton(p), trained(p))
+    assert np.array_equal(_call(loaded, p), _call(trained, p))
+    assert not np.allclose(_call(skeleton, p), _call(trained, p))
     other = BasisSurrogate.init(
         2, 8, 1, depth=3, rank=5, mu_lo=[0.5, -1.0], mu_hi=[2.0, 1.0], key=key
     )
@@ -266,7 +324,7 @@ def test_save_load_round_trip(key, tmp_path):
 
 def test_poisson_family_residual_and_reference():
     pf = _load_script("poisson_family")
-    fam = pf.family(points=64)
+    fam = pf.family(points=64, parameters_per_batch=None)
     batch = fam.problem.sample(jax.random.key(0))["pde"]
     assert batch.points.shape == (64, 4)
     # for u = 0 the residual is 0.1 f(x; mu), read at each point's own centre mu

@@ -7,6 +7,7 @@ from ._family import held_out_errors as held_out_errors
 from ._family import load_surrogate as load_surrogate
 from ._family import save_surrogate as save_surrogate
 from ._family import time_query as time_query
+from ._pairs import WithParameterPairs as WithParameterPairs
 from ._parametric import ParametricProblem as ParametricProblem
 from ._parametric import SplitInput as SplitInput
 from ._parametric import WithParameters as WithParameters

@@ -18,9 +18,10 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._tree import with_static
-from ..constraints import AbstractConstraint, Batch, Periodic
+from ..constraints import AbstractConstraint, Batch, Periodic, Residual
 from ..constraints._base import Norm
 from ..domains import AbstractDomain, Box
+from ._pairs import WithParameterPairs
 from ._problem import Problem, _named
 
 
@@ -144,6 +145,10 @@ class ParametricProblem(eqx.Module):
         reference: ``reference(mu)`` giving a batch callable ``(n, d) -> (n, m)`` (e.g. a
             finite-difference `GridSolution`) for one parameter, if known.
 
+    With ``parameters_per_batch=q`` the `Residual` constraints draw ``q`` parameter values
+    per step and are evaluated at every pair of point and value (`WithParameterPairs`);
+    cheap for a `BasisSurrogate`, which differentiates its basis once per point.
+
     Example:
         >>> import jax, jax.numpy as jnp
         >>> from fieldpde import SIREN
@@ -177,6 +182,7 @@ class ParametricProblem(eqx.Module):
         params: Any = None,
         method: str = "uniform",
         name: str = "parametric",
+        parameters_per_batch: int | None = None,
     ):
         named = _named(constraints)
         if not isinstance(parameters, Box):
@@ -196,7 +202,14 @@ class ParametricProblem(eqx.Module):
             if fn is not None and not callable(fn):
                 raise TypeError(f"`{label}` must be callable, got {type(fn).__name__}")
         d = space.dim
-        wrapped = {k: WithParameters(c, parameters, d, method) for k, c in named.items()}
+        wrapped = {}
+        for k, c in named.items():
+            if parameters_per_batch is not None and isinstance(c, Residual):
+                wrapped[k] = WithParameterPairs(
+                    c, parameters, d, num_parameters_per_batch=parameters_per_batch, method=method
+                )
+            else:
+                wrapped[k] = WithParameters(c, parameters, d, method)
         full_exact = None
         if exact is not None:
 

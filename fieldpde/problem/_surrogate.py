@@ -26,6 +26,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import last_axis, positive_int
 from ..nn import LastLayerNIF
+from ..ops import FieldDerivatives
 from ..ops._jet import Jet
 
 
@@ -244,11 +245,73 @@ class BasisSurrogate(eqx.Module):
             lap=jnp.einsum("...r,...rm->...m", phi.lap, C),
             lap_rows=jet.lap_rows,
         )
+        return self._outer(xj, inner, lambda j: j)
+
+    def _outer(self, xj: Jet, inner: Jet, expand: Callable[[Jet], Jet]) -> Jet:
+        r"""$g + D \cdot$ `inner`, with the jets of $D$ and $g$ at `xj` passed through `expand`."""
         if self.distance is not None:
-            inner = xj.pointwise(self.distance) * inner
+            inner = expand(xj.pointwise(self.distance)) * inner
         if self.boundary is not None:
-            inner = xj.pointwise(self.boundary) + inner
+            inner = expand(xj.pointwise(self.boundary)) + inner
         return inner
+
+    def pair_derivatives(
+        self,
+        x: Float[Array, "n d"],
+        mu: Float[Array, "q p"],
+        *,
+        dims: Any = None,
+        laplacian_dims: Any = None,
+    ) -> FieldDerivatives:
+        r"""Value, space gradient and Laplacian at every pair ``(x_i, mu_j)``.
+
+        The basis jet is computed once per point and the coefficients once per parameter,
+        so all $n q$ pairs cost about one forward-Laplacian pass over the $n$ points plus
+        $q$ parameter-net calls and $(n \times R)(R \times q)$ products.
+
+        Args:
+            x: space points, shape ``(n, d)``.
+            mu: parameter values, shape ``(q, P)``.
+            dims: space coordinates to differentiate along (default all ``d``).
+            laplacian_dims: coordinates the Laplacian sums over (default `dims`).
+
+        Returns:
+            A `fieldpde.ops.FieldDerivatives` with shapes ``(n, q, m)``,
+            ``(n, q, m, k)`` and ``(n, q, m)``.
+
+        Example:
+            >>> import jax, jax.numpy as jnp
+            >>> model = BasisSurrogate.init(2, 8, 1, depth=2, rank=3, mu_lo=[0.0],
+            ...                             mu_hi=[1.0], key=jax.random.key(0))
+            >>> d = model.pair_derivatives(jnp.zeros((5, 2)), jnp.ones((3, 1)))
+            >>> d.value.shape, d.grad.shape, d.laplacian.shape
+            ((5, 3, 1), (5, 3, 1, 2), (5, 3, 1))
+        """
+        x = last_axis("x", x, self.space_dim, "BasisSurrogate.pair_derivatives")
+        mu = last_axis("mu", mu, self.num_parameters, "BasisSurrogate.pair_derivatives")
+        if x.ndim != 2 or mu.ndim != 2:
+            raise ValueError(
+                f"`x` and `mu` passed to BasisSurrogate.pair_derivatives must be 2-D, got "
+                f"shapes {x.shape} and {mu.shape}"
+            )
+        xj = Jet.from_input(x, dims, laplacian_dims)
+        phi = self.nif.shape_net.forward_laplacian(xj)
+        coef = self.coefficients(mu)
+        C, c = coef[:, :-1, :], coef[:, -1, :]
+        inner = Jet(
+            value=jnp.einsum("ir,jrm->ijm", phi.value, C) + c,
+            jac=jnp.einsum("ikr,jrm->ijkm", phi.jac, C),
+            lap=jnp.einsum("ir,jrm->ijm", phi.lap, C),
+            lap_rows=xj.lap_rows,
+        )
+
+        def expand(j: Jet) -> Jet:  # a jet over the points, broadcast along the parameters
+            return Jet(
+                value=j.value[:, None], jac=j.jac[:, None], lap=j.lap[:, None], lap_rows=j.lap_rows
+            )
+
+        out = self._outer(xj, inner, expand)
+        return FieldDerivatives(out.value, jnp.swapaxes(out.jac, -1, -2), out.lap)
 
     def on_grid(self, x: Float[Array, "n d"]) -> "GridQuery":
         """Precompute the basis and lift at space points `x` for fast queries over ``mu``.
