@@ -17,6 +17,7 @@ matrix-vector product. The script body is `fieldpde.problem.family_main`.
 
     python problems/helmholtz_family.py            # train, evaluate, save out/helmholtz_family.eqx
     python problems/helmholtz_family.py --steps 300 --lbfgs-steps 0   # a quick run
+    python problems/helmholtz_family.py --model basis --pairs 16 --points 2048 ...
 """
 
 import functools
@@ -39,6 +40,7 @@ DEFAULTS = dict(
     model="siren",
     steps=4000,
     points=4096,
+    parameters_per_batch=None,
     learning_rate=2e-3,
     resample_every=50,
     lbfgs_steps=1000,
@@ -57,8 +59,15 @@ def source(x, y):
     return -AMPLITUDE * np.e ** (-r2 / (2 * SIGMA**2))
 
 
-def family(points: int = DEFAULTS["points"]) -> ParametricProblem:
-    """The family as a `ParametricProblem`: points are ``(x, y, k)``."""
+def family(
+    points: int = DEFAULTS["points"],
+    parameters_per_batch: int | None = DEFAULTS["parameters_per_batch"],
+) -> ParametricProblem:
+    """The family as a `ParametricProblem`: points are ``(x, y, k)``.
+
+    With `parameters_per_batch` each step draws that many wavenumbers and takes the
+    residual at every (point, k) pair (cheap for ``model="basis"``).
+    """
 
     def pde(p, d):
         k = p[2]
@@ -70,6 +79,7 @@ def family(points: int = DEFAULTS["points"]) -> ParametricProblem:
         parameters=PARAMETERS,
         reference=reference,
         name="helmholtz_family",
+        parameters_per_batch=parameters_per_batch,
     )
 
 

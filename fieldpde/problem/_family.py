@@ -73,7 +73,8 @@ def held_out_errors(
             (default: ``family.reference``).
 
     Returns:
-        ``{mu (a tuple): relative L2 error}``.
+        ``{mu: relative L2 error}``, keyed by each ``mu`` as given (a number or tuple;
+        arrays and lists become tuples).
 
     Raises:
         ValueError: no reference is given and the family has none.
@@ -89,7 +90,7 @@ def held_out_errors(
         ...                         reference=lambda mu: GridSolution((x,), mu[0] * x))
         >>> field = lambda p: 1.1 * p[..., 1:] * p[..., :1]   # 10% too large
         >>> {k: round(v, 6) for k, v in held_out_errors(fam, field, [1.5]).items()}
-        {(1.5,): 0.1}
+        {1.5: 0.1}
     """
     reference = family.reference if reference is None else reference
     if reference is None:
@@ -101,7 +102,8 @@ def held_out_errors(
         truth = np.asarray(ref.u, dtype=float).reshape(pts.shape[0], -1)
         pred = np.asarray(family.bind(field, mu)(jnp.asarray(pts)), dtype=float)
         pred = pred.reshape(truth.shape)
-        errors[_mu_key(mu)] = float(np.linalg.norm(pred - truth) / np.linalg.norm(truth))
+        key = mu if isinstance(mu, float | int | tuple) else _mu_key(mu)
+        errors[key] = float(np.linalg.norm(pred - truth) / np.linalg.norm(truth))
     return errors
 
 
@@ -288,7 +290,8 @@ def family_main(
     """The body of a parametric-family script: train, save, reload, check, time.
 
     Parses `argv` (``--steps``, ``--lbfgs-steps``, ``--points``, ``--lr``, ``--seed``,
-    ``--fd-shape``, ``--query-grid``, ``--out`` and, with `models`, ``--model``), trains
+    ``--fd-shape``, ``--query-grid``, ``--out``; with `models`, ``--model``; with a
+    ``parameters_per_batch`` default, ``--pairs``), trains
     ``field(key, dtype=float32[, model=...])`` physics-informed on ``family(points=...)`` by
     `fieldpde.train.fit`, saves it to ``OUT/NAME.eqx`` (``OUT/NAME_MODEL.eqx`` for a model
     other than the default) and reloads it as a later session would, then prints the
@@ -299,21 +302,24 @@ def family_main(
         argv: command-line arguments (``None``: ``sys.argv[1:]``).
         name: the file stem of the saved surrogate.
         description: the ``--help`` text.
-        family: ``family(points=...) -> ParametricProblem``.
+        family: ``family(points=...[, parameters_per_batch=...]) -> ParametricProblem``.
         field: ``field(key, *, dtype[, model])`` building the initial surrogate.
         solve: ``solve(mu, n)``, the reference solution (a `GridSolution`) on ``n`` nodes
             per axis; also what the query is timed against.
         held_out: parameter values never trained on exactly (``mu`` is sampled).
         query_mus: new parameter values for the timing.
         defaults: ``steps``, ``lbfgs_steps``, ``points``, ``learning_rate``,
-            ``resample_every``, ``lbfgs_points``, ``fd_shape`` and, with `models`, ``model``.
+            ``resample_every``, ``lbfgs_points``, ``fd_shape``; with `models`, ``model``;
+            optionally ``parameters_per_batch`` (passed to `family`, ``None`` for one
+            parameter value per point).
         models: the model kinds ``field`` accepts (empty: it takes no ``model``).
         out: the default output folder.
 
     Returns:
-        ``errors`` (``{mu: error}``), ``timing`` (`QueryTiming`), ``t_net`` (uncached
-        surrogate seconds), ``t_cached`` (or ``None``), ``t_fd``, ``result`` (the
-        `FitResult`), ``field`` (the reloaded surrogate), ``path`` and ``model``.
+        ``errors`` (``{mu: error}``, keyed as in `held_out_errors`), ``timing``
+        (`QueryTiming`), ``t_net`` (uncached surrogate seconds), ``t_cached`` (or
+        ``None``), ``t_fd``, ``result`` (the `FitResult`), ``field`` (the reloaded
+        surrogate), ``path`` and ``model``.
 
     Example:
         >>> family_main  # doctest: +ELLIPSIS
@@ -332,9 +338,19 @@ def family_main(
     parser.add_argument("--out", default=out)
     if models:
         parser.add_argument("--model", choices=list(models), default=defaults["model"])
+    pairs = "parameters_per_batch" in defaults
+    if pairs:
+        parser.add_argument(
+            "--pairs",
+            type=int,
+            default=defaults["parameters_per_batch"] or 0,
+            help="parameter values per step, residual at every (point, value) pair "
+            "(0: one value per point)",
+        )
     args = parser.parse_args(argv)
 
-    fam = family(points=args.points)
+    fam_kwargs = {"parameters_per_batch": args.pairs or None} if pairs else {}
+    fam = family(points=args.points, **fam_kwargs)
     model = getattr(args, "model", None)
     kwargs = {} if model is None else {"model": model}
     init = field(jax.random.key(args.seed), dtype=jnp.float32, **kwargs)
@@ -356,7 +372,9 @@ def family_main(
 
     stem = name if model in (None, defaults.get("model")) else f"{name}_{model}"
     path = Path(args.out) / f"{stem}.eqx"
-    meta = {"model": model, "seed": args.seed, "steps": args.steps}
+    meta = {"model": model, "seed": args.seed, "steps": args.steps, "points": args.points}
+    if pairs:
+        meta["parameters_per_batch"] = args.pairs
     save_surrogate(path, result.field, result=result, meta=meta)
     surrogate, _ = load_surrogate(path, init)  # what a later session would do
 
@@ -367,7 +385,7 @@ def family_main(
     timing = time_query(surrogate, bounds, query_mus, solve, n=args.query_grid)
     print(f"{'mu':>18} {'rel. L2 vs FD':>14}")
     for mu, err in errors.items():
-        print(f"{', '.join(f'{v:.3g}' for v in mu):>18} {err:14.3e}")
+        print(f"{', '.join(f'{v:.3g}' for v in np.atleast_1d(mu)):>18} {err:14.3e}")
     n = args.query_grid
     print(
         f"new mu on a {n}^2 grid: FD solve {1e3 * timing.reference:.1f} ms; surrogate "
