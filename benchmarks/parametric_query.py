@@ -100,7 +100,8 @@ def main():
                 f"{ratio} | {'yes' if ok else 'no':>3s}"
             )
     print(
-        "held-out L2: the largest relative L2 error over the family's held-out mu (257^2 FD); "
+        f"held-out L2: the largest relative L2 error over the family's held-out mu "
+        f"({args.fd_shape}^2 FD); "
         "times in ms per new mu; setup: the one-off basis on the grid (not per mu)"
     )
 
