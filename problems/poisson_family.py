@@ -3,19 +3,21 @@ r"""A Poisson family over the source position: one surrogate for every centre $c
 $-\Delta u = f$ on $[-1, 1]^2$, $u = 0$ on the boundary, with a Gaussian source
 $f(x) = 10\,e^{-|x - c|^2 / (2 \sigma^2)}$, $\sigma = 0.25$, whose centre $\mu = c$ is the
 parameter. Moving a bump is not a low-rank family, but the solution operator smooths it:
-the best rank-32 linear basis of FD snapshots reaches about 8e-4 relative L2 (rank 24:
-3.5e-3, rank 16: 1.5e-2).
+the best rank-32 linear basis of 300 FD snapshots reaches about 8e-4 relative L2 on new
+centres (rank 24: 3.5e-3, rank 16: 1.5e-2).
 
 The default surrogate is a `BasisSurrogate` (NIF's last-layer form): a SIREN over $(x, y)$
 gives a basis $\phi_r$ and a tanh MLP over $\mu$ its coefficients, under the hard
 Dirichlet factor $D(x, y)$, so on a grid seen before a new $\mu$ costs one small MLP call and
 a matrix-vector product. It is trained physics-informed (the PDE residual only, no solution
 data): each step draws 2048 points and 32 centres and takes the residual at all 65536 pairs
-(`fieldpde.problem.WithParameterPairs`; the basis is differentiated once per point). It is
-checked against the
-finite-difference solution (`fieldpde.reference.poisson_fd`, 257^2 nodes) at held-out
-centres, and its 256x256-grid answer for a new centre is timed against the FD solve.
-``--model siren`` trains a plain SIREN over $(x, y, \mu)$ instead.
+(`fieldpde.problem.WithParameterPairs`; the basis is differentiated once per point), 3000
+Adam steps then 5000 L-BFGS steps on one such batch. It is checked against the
+finite-difference solution
+(`fieldpde.reference.poisson_fd`, 257^2 nodes) at held-out centres, and its 256x256-grid
+answer for a new centre is timed against the FD solve.
+``--model siren`` trains a plain SIREN over $(x, y, \mu)$ instead (slow with pairs: each
+pair is then a full network evaluation; ``--pairs 0`` draws one centre per point).
 
     python problems/poisson_family.py            # train, evaluate, save out/poisson_family.eqx
     python problems/poisson_family.py --steps 300 --lbfgs-steps 0   # a quick run
@@ -39,12 +41,12 @@ MODELS = ("basis", "siren")
 
 DEFAULTS = dict(
     model="basis",
-    steps=5000,
+    steps=3000,
     points=2048,
     parameters_per_batch=32,
     learning_rate=2e-3,
     resample_every=50,
-    lbfgs_steps=300,
+    lbfgs_steps=5000,
     lbfgs_points=2048,
     width=64,
     depth=4,

@@ -350,7 +350,8 @@ def test_poisson_family_residual_and_reference():
 
 def test_poisson_family_script_tiny_run(tmp_path):
     pf = _load_script("poisson_family")
-    argv = ["--steps", "10", "--points", "64", "--fd-shape", "17", "--query-grid", "16"]
+    argv = ["--steps", "10", "--lbfgs-steps", "0", "--points", "64", "--pairs", "4"]
+    argv += ["--fd-shape", "17", "--query-grid", "16"]
     out = pf.main(argv, out=str(tmp_path))
     assert out["path"] == tmp_path / "poisson_family.eqx" and out["path"].exists()
     assert out["model"] == "basis" and out["result"].steps == 10
