@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, final
 
 import equinox as eqx
 import jax
@@ -107,6 +107,7 @@ def held_out_errors(
     return errors
 
 
+@final
 @dataclass(frozen=True)
 class QueryTiming:
     """Median seconds to answer a new $\\mu$ on an ``n**d`` grid (see `time_query`).
