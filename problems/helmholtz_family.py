@@ -17,7 +17,8 @@ matrix-vector product. The script body is `fieldpde.problem.family_main`.
 
     python problems/helmholtz_family.py            # train, evaluate, save out/helmholtz_family.eqx
     python problems/helmholtz_family.py --steps 300 --lbfgs-steps 0   # a quick run
-    python problems/helmholtz_family.py --model basis --pairs 16 --points 2048 ...
+    python problems/helmholtz_family.py --model basis --pairs 16 --points 2048 \
+        --steps 3000 --lbfgs-steps 5000   # the cached-grid surrogate
 """
 
 import functools
