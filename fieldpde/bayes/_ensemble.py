@@ -25,6 +25,7 @@ import optax
 from jaxtyping import Array, Float
 
 from .._checks import positive_float, positive_int
+from .._sharding import P, device_mesh, split_leading
 from .._types import Key
 
 
@@ -66,20 +67,13 @@ def member_sharding(ensemble_size: int, devices: Sequence[Any] | None = None):
     Uses the largest number of devices that divides `ensemble_size`.
     """
     devices = list(jax.devices() if devices is None else devices)
-    count = math.gcd(ensemble_size, len(devices))
-    if count <= 1:
-        return None
-    mesh = jax.sharding.Mesh(np.array(devices[:count]), ("members",))
-    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("members"))
+    mesh = device_mesh("members", devices, math.gcd(ensemble_size, len(devices)))
+    return None if mesh is None else jax.sharding.NamedSharding(mesh, P("members"))
 
 
 def shard_members(tree: Any, sharding) -> Any:
     """Place every array leaf of `tree` (leading member axis) with `sharding`."""
-    if sharding is None:
-        return tree
-    return jax.tree.map(
-        lambda a: jax.device_put(a, sharding) if eqx.is_array(a) and a.ndim else a, tree
-    )
+    return tree if sharding is None else split_leading(tree, sharding.mesh)
 
 
 def ensemble_map(

@@ -10,6 +10,7 @@ with that status and returns the last parameters whose loss was finite.
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ import optax
 from jaxtyping import PRNGKeyArray
 
 from .._checks import positive_int
+from .._sharding import device_mesh, replicate, split_leading
 from .._tree import with_static
 from ..problem import Problem
 from ._adaptive import AdaptiveSampling
@@ -212,6 +214,7 @@ def fit(
     checkpoint_every: int | None = None,
     resume: str | None = None,
     causal: Causal | None = None,
+    devices: Sequence[Any] | None = None,
 ) -> FitResult:
     r"""Minimise the problem's Eq. 3 loss over the field (and any PDE coefficients).
 
@@ -250,6 +253,15 @@ def fit(
             earlier times are fitted first (Wang et al. 2022), during the Adam phase; the
             recorded losses are then the causally weighted ones, and L-BFGS minimises the
             plain loss (default ``None``: no weighting).
+        devices: the devices to train on (default: ``jax.devices()``, every device of
+            every process). With more than one, each block's collocation points and
+            observation batches are split over them along the point axis
+            (`jax.sharding`), the parameters and optimiser state are replicated, and XLA
+            turns the loss's means into cross-device reductions: the same computation as
+            on one device, up to the order of floating-point sums. A batch whose size the
+            device count does not divide is replicated instead (with a warning). For
+            several hosts, call ``jax.distributed.initialize()`` first in every process
+            and run the same script everywhere.
 
     Returns:
         A `FitResult`.
@@ -283,6 +295,11 @@ def fit(
         )
     if causal is not None and not isinstance(causal, Causal):
         raise TypeError(f"`causal` must be a Causal instance or None, got {type(causal).__name__}")
+    if devices is not None and not isinstance(devices, Sequence):
+        raise TypeError(
+            f"`devices` must be a sequence of jax devices or None, got {type(devices).__name__}"
+        )
+    mesh = device_mesh("points", devices)
     # causal weights change only the loss; points are still drawn from `problem`
     loss_problem = problem if causal is None else causal.wrap(problem)
     t_start = time.perf_counter()
@@ -303,6 +320,22 @@ def fit(
         (trainable, opt_state, best), done, saved, _ = load_checkpoint(resume, like)
         for k, v in saved.items():
             history.setdefault(k, []).append(v)
+    trainable, opt_state = replicate((trainable, opt_state), mesh)
+    unsplit: set[str] = set()
+
+    def shard(batches):
+        if mesh is None:
+            return batches
+        for name, b in batches.items():
+            n = b.points.shape[0]
+            if n % mesh.devices.size and name not in unsplit:
+                unsplit.add(name)
+                warnings.warn(
+                    f"constraint {name!r} draws {n} points, which {mesh.devices.size} devices "
+                    "do not divide: its batch is replicated on every device",
+                    stacklevel=3,
+                )
+        return {n: split_leading(b, mesh, b.points.shape[0]) for n, b in batches.items()}
 
     def save(step_count: int):
         if checkpoint is not None:
@@ -341,7 +374,7 @@ def fit(
                 opt_state,
                 best,
                 status,
-                batches,
+                shard(batches),
                 optimizer,
                 length,
                 divergence_factor,
@@ -383,7 +416,7 @@ def fit(
                 lb_problem,
                 static,
                 trainable,
-                batches,
+                shard(batches),
                 optax.lbfgs(memory_size=50) if lbfgs_optimizer is None else lbfgs_optimizer,
                 lbfgs_steps,
             )
