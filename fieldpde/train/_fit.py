@@ -7,6 +7,7 @@ host (any sampler, optionally residual-adaptive), then runs all its steps in one
 with that status and returns the last parameters whose loss was finite.
 """
 
+import functools
 import math
 import sys
 import time
@@ -181,7 +182,10 @@ def _progress(total: int, enabled: bool | None):
     return tqdm(total=total, unit="step", dynamic_ncols=True, leave=True)
 
 
+@functools.lru_cache(maxsize=16)
 def _default_optimizer(learning_rate: float, steps: int) -> optax.GradientTransformation:
+    # cached: the optimiser is a static argument of the compiled blocks, so handing the same
+    # object to a repeated `fit` call reuses their compilation
     schedule = optax.cosine_decay_schedule(learning_rate, max(steps, 1), alpha=1e-2)
     return optax.adam(schedule)
 
@@ -261,7 +265,7 @@ def fit(
             on one device, up to the order of floating-point sums. A batch whose size the
             device count does not divide is replicated instead (with a warning). For
             several hosts, call ``jax.distributed.initialize()`` first in every process
-            and run the same script everywhere.
+            and run the same script everywhere (only process 0 writes `checkpoint`).
 
     Returns:
         A `FitResult`.
@@ -338,7 +342,8 @@ def fit(
         return {n: split_leading(b, mesh, b.points.shape[0]) for n, b in batches.items()}
 
     def save(step_count: int):
-        if checkpoint is not None:
+        # with several hosts every process holds the same replicated state; one writes it
+        if checkpoint is not None and jax.process_index() == 0:
             hist = {k: np.concatenate(v) if v else np.zeros(0) for k, v in history.items()}
             save_checkpoint(
                 checkpoint,
