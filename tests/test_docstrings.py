@@ -16,9 +16,9 @@ The rules, in Google style as mkdocstrings renders it:
 - a function with a return value (any return annotation other than ``None``) has a ``Returns:``
   (or ``Yields:``) section;
 - a class whose constructor takes parameters documents them in an ``Attributes:`` or ``Args:``
-  section of the class docstring, or, when it is built by an ``init`` classmethod (``SIREN.init``),
-  in the ``Args:`` section of that classmethod; abstract classes cannot be built and need no such
-  section;
+  section of the class docstring or an ``Args:`` section of its ``__init__``, or, when it is built
+  by an ``init`` classmethod (``SIREN.init``), in the ``Args:`` section of that classmethod;
+  abstract classes cannot be built and need no such section;
 - a ``>>>`` example in the object's own docstring, which the doctest run collects
   (``pytest fieldpde`` runs them).
 """
@@ -129,7 +129,9 @@ def docstring_problems(name: str, obj: object) -> list[str]:
             if _parameters(init.__func__) and "Args" not in sections(init_doc):
                 problems.append(f"{name}.init: no 'Args:' section for its parameters")
         elif not _is_abstract(obj) and _parameters(obj):
-            if "Attributes" not in found and "Args" not in found:
+            init_doc = own_docstring(obj.__dict__.get("__init__", _undocumented)) or ""
+            init_args = "Args" in sections(init_doc)
+            if "Attributes" not in found and "Args" not in found and not init_args:
                 problems.append(f"{name}: no 'Attributes:' or 'Args:' section for its fields")
     elif callable(obj):
         params = _parameters(obj)
