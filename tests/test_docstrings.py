@@ -17,13 +17,15 @@ The rules, in Google style as mkdocstrings renders it:
   (or ``Yields:``) section;
 - a class whose constructor takes parameters documents them in an ``Attributes:`` or ``Args:``
   section of the class docstring or an ``Args:`` section of its ``__init__``, or, when it is built
-  by an ``init`` classmethod (``SIREN.init``), in the ``Args:`` section of that classmethod;
+  by an ``init`` classmethod (``SIREN.init``), in an ``Args:`` section of that classmethod
+  naming every parameter;
   abstract classes cannot be built and need no such section;
 - a ``>>>`` example in the object's own docstring, which the doctest run collects
   (``pytest fieldpde`` runs them).
 """
 
 import doctest
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -101,11 +103,23 @@ def _returns_value(fn) -> bool:
     return annotation not in (None, "None")
 
 
+@functools.cache
 def _collected_doctests(module_name: str) -> set[str]:
     """Names of the docstrings with examples that ``pytest --doctest-modules`` runs in a module."""
     module = importlib.import_module(module_name)
     tests = doctest.DocTestFinder().find(module, module.__name__)
     return {test.name for test in tests if test.examples}
+
+
+def _args_problems(name: str, fn, found: dict[str, str]) -> list[str]:
+    """An ``Args:`` section naming every parameter of `fn`, if it has any."""
+    params = _parameters(fn)
+    if not params:
+        return []
+    if "Args" not in found:
+        return [f"{name}: no 'Args:' section for parameters {params}"]
+    missing = [p for p in params if not re.search(rf"\b{re.escape(p)}\b", found["Args"])]
+    return [f"{name}: 'Args:' does not describe {missing}"] if missing else []
 
 
 def docstring_problems(name: str, obj: object) -> list[str]:
@@ -126,22 +140,15 @@ def docstring_problems(name: str, obj: object) -> list[str]:
         init = obj.__dict__.get("init")
         if isinstance(init, classmethod):
             init_doc = own_docstring(init.__func__) or ""
-            if _parameters(init.__func__) and "Args" not in sections(init_doc):
-                problems.append(f"{name}.init: no 'Args:' section for its parameters")
+            problems += _args_problems(f"{name}.init", init.__func__, sections(init_doc))
         elif not _is_abstract(obj) and _parameters(obj):
-            init_doc = own_docstring(obj.__dict__.get("__init__", _undocumented)) or ""
+            dunder_init = obj.__dict__.get("__init__")
+            init_doc = (own_docstring(dunder_init) if dunder_init else None) or ""
             init_args = "Args" in sections(init_doc)
             if "Attributes" not in found and "Args" not in found and not init_args:
                 problems.append(f"{name}: no 'Attributes:' or 'Args:' section for its fields")
     elif callable(obj):
-        params = _parameters(obj)
-        if params and "Args" not in found:
-            problems.append(f"{name}: no 'Args:' section for parameters {params}")
-        elif params:
-            text = found["Args"]
-            missing = [p for p in params if not re.search(rf"\b{re.escape(p)}\b", text)]
-            if missing:
-                problems.append(f"{name}: 'Args:' does not describe {missing}")
+        problems += _args_problems(name, obj, found)
         if _returns_value(obj) and "Returns" not in found and "Yields" not in found:
             problems.append(f"{name}: no 'Returns:' section")
 
@@ -210,6 +217,30 @@ class _Undocumented:
         self.a = a
 
 
+class _NoAttributes:
+    """A pair.
+
+    Example:
+        >>> _NoAttributes(1).a
+        1
+    """
+
+    def __init__(self, a):
+        self.a = a
+
+
+def _no_example(x):
+    """Return `x`.
+
+    Args:
+        x: anything.
+
+    Returns:
+        `x`.
+    """
+    return x
+
+
 def test_checker_fails_on_undocumented_objects():
     name = f"{__name__}._undocumented"
     assert docstring_problems(name, _undocumented) == [f"{name} has no docstring"]
@@ -219,6 +250,10 @@ def test_checker_fails_on_undocumented_objects():
     assert any("does not describe ['y']" in p for p in problems)
     assert any("'Returns:'" in p for p in problems)
     assert not any("'>>>'" in p for p in problems)
+    assert docstring_problems("C", _NoAttributes) == [
+        "C: no 'Attributes:' or 'Args:' section for its fields"
+    ]
+    assert docstring_problems("g", _no_example) == ["g: no '>>>' example"]
 
 
 def test_checker_passes_a_documented_function():
