@@ -13,13 +13,12 @@ The rules, in Google style as mkdocstrings renders it:
 - a one-line summary: the first line is non-empty, ends with a full stop, and is followed by a
   blank line or nothing;
 - a function with parameters has an ``Args:`` section naming every parameter;
-- a function with a return value (any return annotation other than ``None``) has a ``Returns:``
-  (or ``Yields:``) section;
+- a function with a return value (a return annotation other than ``None``, or none at all) has
+  a ``Returns:`` (or ``Yields:``) section;
 - a class whose constructor takes parameters documents them in an ``Attributes:`` or ``Args:``
   section of the class docstring or an ``Args:`` section of its ``__init__``, or, when it is built
   by an ``init`` classmethod (``SIREN.init``), in an ``Args:`` section of that classmethod
-  naming every parameter;
-  abstract classes cannot be built and need no such section;
+  naming every parameter; abstract classes cannot be built and need no such section;
 - a ``>>>`` example in the object's own docstring, which the doctest run collects
   (``pytest fieldpde`` runs them).
 """
