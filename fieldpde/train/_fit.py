@@ -48,6 +48,15 @@ class FitResult:
         message: a sentence explaining the status.
         steps: optimiser steps taken (Adam + L-BFGS).
         wall_time: seconds spent in `fit`.
+
+    Example:
+        `fit` builds it (see its example); ``ok`` and ``final_loss`` summarise it:
+
+        >>> import numpy as np
+        >>> result = FitResult(field=None, params=None, history={"loss": np.array([1.0, 0.1])},
+        ...     status="completed", message="2 Adam steps", steps=2, wall_time=0.5)
+        >>> result.ok, result.final_loss
+        (True, 0.1)
     """
 
     field: Any
