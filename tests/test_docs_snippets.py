@@ -113,3 +113,24 @@ def test_gallery_lists_every_example():
     for script in scripts:
         assert f"python examples/{script.name}" in gallery, f"no gallery command for {script}"
         assert f"out/{script.stem}" in gallery, f"the gallery does not name {script}'s figure"
+
+
+def test_problem_file_example_loads_in_the_cli(tmp_path):
+    """The how-to's problem file is a valid ``fieldpde solve`` problem."""
+    import jax
+
+    from fieldpde import Problem
+    from fieldpde.cli import load_problem_module
+
+    text = (DOCS / "howto" / "poisson-helmholtz.md").read_text()
+    blocks = re.findall(r"^```python\n(# my_helmholtz\.py\n.*?)^```$", text, flags=re.S | re.M)
+    assert len(blocks) == 1
+    path = tmp_path / "my_helmholtz.py"
+    path.write_text(blocks[0])
+    module = load_problem_module(str(path))
+    problem = module.problem(points=64)
+    assert isinstance(problem, Problem) and problem.name == "my_helmholtz"
+    field = module.field(jax.random.key(0))
+    batch = problem.sample(jax.random.key(1))
+    assert float(problem.loss(field, batch)) > 0
+    assert {"steps", "points", "lbfgs_steps", "x64", "grid"} <= set(module.DEFAULTS)
