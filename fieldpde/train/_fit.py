@@ -250,7 +250,8 @@ def fit(
             long curvature memory is cheap; it reached 16x lower errors than optax's default
             of 10 on the Poisson benchmark). Any optax transformation that takes ``value``,
             ``grad`` and ``value_fn`` works.
-        params: initial PDE coefficients (default: ``problem.params``).
+        params: initial PDE coefficients (default: ``problem.params``); Python floats
+            among them are trained like arrays.
         dtype: cast the field and params, e.g. ``jnp.float64`` (needs
             ``jax.config.update("jax_enable_x64", True)``).
         divergence_factor: stop when the loss exceeds this multiple of the best loss so far
@@ -317,6 +318,9 @@ def fit(
     loss_problem = problem if causal is None else causal.wrap(problem)
     t_start = time.perf_counter()
     params = problem.params if params is None else params
+    # a coefficient written as a Python float is trainable like an array (jnp.asarray
+    # makes it an inexact array leaf); ints and bools stay static
+    params = jax.tree.map(lambda a: jnp.asarray(a) if isinstance(a, float) else a, params)
     field, params = _cast((field, params), dtype)
     trainable, static = eqx.partition((field, params), eqx.is_inexact_array)
     if optimizer is None:
