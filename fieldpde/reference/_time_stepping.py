@@ -347,8 +347,8 @@ def advection(
     difference $(3u_N - 4u_{N-1} + u_{N-2})/(2h)$, as the equation needs no data there.
 
     Args:
-        initial, bounds, shape, times, boundary_value, method, t0, solver, rtol, atol,
-            max_steps: as for `heat`.
+        initial, bounds, shape, times, boundary_value, method: as for `heat`.
+        t0, solver, rtol, atol, max_steps: as for `heat`.
         velocity: $a \ne 0$, in place of the diffusivity.
         boundary: ``"periodic"`` (default) or ``"dirichlet"`` (data at the inflow end).
 
@@ -427,8 +427,8 @@ def burgers(
     so on a periodic grid $\sum_j u_j h$ is conserved exactly by the semi-discrete system.
 
     Args:
-        initial, bounds, shape, times, boundary_value, method, t0, solver, rtol, atol,
-            max_steps: as for `heat`.
+        initial, bounds, shape, times, boundary_value, method: as for `heat`.
+        t0, solver, rtol, atol, max_steps: as for `heat`.
         viscosity: $\nu > 0$.
         boundary: ``"dirichlet"`` (default) or ``"periodic"``.
 
@@ -497,8 +497,8 @@ def wave(
     tolerance.
 
     Args:
-        initial, bounds, shape, times, boundary_value, method, t0, solver, rtol, atol,
-            max_steps: as for `heat`.
+        initial, bounds, shape, times, boundary_value, method: as for `heat`.
+        t0, solver, rtol, atol, max_steps: as for `heat`.
         initial_velocity: $u_t(x, t_0)$, a number, node values or a callable ``f(x)``.
         speed: $c > 0$.
         boundary: ``"dirichlet"`` (default) or ``"periodic"``.
