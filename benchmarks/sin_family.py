@@ -5,7 +5,7 @@ each seed and prints per-seed and median train MSE and held-out sweep MSE (mean 
 a = 1.2, 1.46, ..., 3.8 of the MSE on 200 points of [-3, 3]) against the targets: train
 MSE <= 1e-4 (FiLM-SIREN) and <= 5e-5 (Hyper-RFF), held-out sweep MSE <= 1e-3.
 
-    python benchmarks/sin_family.py [--seeds 0 1 2] [--steps 2000]
+    python benchmarks/sin_family.py [--seeds 0 1 2] [--steps 2000] [--peak-lr 3e-3]
 """
 
 import argparse
@@ -33,12 +33,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--peak-lr", type=float, default=None, help="default: the example's")
     args = parser.parse_args()
     example = _example()
+    peak_lr = example.PEAK_LR if args.peak_lr is None else args.peak_lr
     print(
         f"{platform.processor() or platform.machine()}; {os.cpu_count()} cores; "
         f"jax {jax.__version__} on {jax.default_backend()}; "
-        f"{'float64' if jax.config.jax_enable_x64 else 'float32'}; {args.steps} steps"
+        f"{'float64' if jax.config.jax_enable_x64 else 'float32'}; {args.steps} steps, "
+        f"peak learning rate {peak_lr:g}"
     )
     rows = {name: [] for name in TARGETS}
     header = (
@@ -48,7 +51,7 @@ def main():
     print(header)
     print("-" * len(header))
     for seed in args.seeds:
-        _, _, metrics = example.run(seed=seed, steps=args.steps)
+        _, _, metrics = example.run(seed=seed, steps=args.steps, peak_lr=peak_lr)
         for name, m in metrics.items():
             rows[name].append(m)
             print(

@@ -14,13 +14,42 @@ DEFAULT_PROBLEM = "helmholtz"
 
 
 def problem_dirs() -> list[Path]:
-    """Where problem files are looked up by name: ./problems, the source tree, the install."""
+    """Where problem files are looked up by name: ./problems, the source tree, the install.
+
+    Returns:
+        The folders, in lookup order: ``problems`` under the working directory, beside the
+        package (a source checkout), and ``fieldpde/_problems`` (an installed wheel).
+
+    Example:
+        >>> [folder.name for folder in problem_dirs()]
+        ['problems', 'problems', '_problems']
+        >>> any((folder / "helmholtz.py").exists() for folder in problem_dirs())
+        True
+    """
     here = Path(__file__).resolve().parent
     return [Path.cwd() / "problems", here.parent / "problems", here / "_problems"]
 
 
 def load_problem_module(spec: str) -> ModuleType:
-    """Import a problem file given as a path or as a name in one of `problem_dirs`."""
+    """Import a problem file given as a path or as a name in one of `problem_dirs`.
+
+    Args:
+        spec: a path to a ``.py`` file, or the name of a problem such as ``"helmholtz"``.
+
+    Returns:
+        The imported module. It defines ``DEFAULTS`` (a dict of settings: ``steps``,
+        ``points``, ``learning_rate``, ``x64``, ``grid``, ...), ``problem(points)`` (a
+        `fieldpde.problem.Problem`) and ``field(key, dtype=None)`` (the untrained field).
+
+    Raises:
+        SystemExit: no such problem (the message lists the known ones), or the file lacks
+            one of the three names.
+
+    Example:
+        >>> module = load_problem_module("poisson_sinsin")
+        >>> module.problem(points=64).name, module.DEFAULTS["x64"]
+        ('poisson_sinsin', True)
+    """
     path = Path(spec)
     if not (path.suffix == ".py" and path.exists()):
         candidates = [d / f"{spec.removesuffix('.py')}.py" for d in problem_dirs()]
@@ -119,7 +148,50 @@ def _add_predict_parser(sub) -> None:
 
 
 def solve(args: argparse.Namespace) -> dict:
-    """Run ``fieldpde solve`` for parsed arguments; returns the error, timing and results."""
+    """Run ``fieldpde solve`` for parsed arguments; returns the error, timing and results.
+
+    Trains the problem's field with `fieldpde.train.fit` under the problem's ``DEFAULTS``
+    (overridden by the command-line options), evaluates it on a grid and writes
+    ``OUT/NAME.nc`` and ``OUT/NAME.png``. Sets JAX's float64 flag for the whole process
+    (``--x64``/``--no-x64``, else the problem's ``x64`` setting).
+
+    Args:
+        args: the parsed ``fieldpde solve`` arguments (see `parse_args`).
+
+    Returns:
+        A dict with ``relative_l2`` (None without an exact or reference solution),
+        ``status``, ``wall_time``, the paths ``netcdf`` and ``png``, the `FitResult` as
+        ``result`` and the problem ``module``.
+
+    Example:
+        A problem file: $-u'' = 2$ on $[0, 1]$ with $u(0) = u(1) = 0$, so $u = x(1 - x)$:
+
+        >>> import os, tempfile, textwrap, jax
+        >>> tmp = tempfile.mkdtemp()
+        >>> with open(os.path.join(tmp, "bar.py"), "w") as f:
+        ...     _ = f.write(textwrap.dedent('''
+        ...         from fieldpde import SIREN, Problem
+        ...         from fieldpde.constraints import HardDirichlet, Residual
+        ...         from fieldpde.domains import Interval
+        ...         BAR = Interval(0.0, 1.0)
+        ...         DEFAULTS = dict(steps=300, points=32, learning_rate=1e-2, grid=11)
+        ...         def problem(points):
+        ...             pde = Residual(lambda x, d: d.laplacian + 2.0, BAR, num_points=points)
+        ...             return Problem([pde], exact=lambda x: x[0] * (1 - x[0]), name="bar")
+        ...         def field(key, dtype=None):
+        ...             net = SIREN.init(1, 16, 1, depth=2, key=key, first_omega=2.0, dtype=dtype)
+        ...             return HardDirichlet.on(BAR, net, boundary=0.0)
+        ...     '''))
+        >>> x64 = "--x64" if jax.config.jax_enable_x64 else "--no-x64"  # keep the flag as is
+        >>> out = solve(parse_args(["solve", os.path.join(tmp, "bar.py"), "--out", tmp,
+        ...     "--no-progress", x64]))
+        fieldpde solve bar: 300 Adam steps + 0 L-BFGS steps, 32 points/step, float...
+        status: completed (300 Adam steps)
+        final loss ...
+        wrote ...bar.nc and ...bar.png
+        >>> out["status"], out["relative_l2"] < 0.05
+        ('completed', True)
+    """
     module = load_problem_module(args.problem)
     settings = dict(module.DEFAULTS)
     for name, value in (
@@ -198,7 +270,31 @@ def solve(args: argparse.Namespace) -> dict:
 
 
 def fit_data(args: argparse.Namespace) -> dict:
-    """Run ``fieldpde fit`` for parsed arguments; returns the field and its training error."""
+    """Run ``fieldpde fit`` for parsed arguments; returns the field and its training error.
+
+    Fits the ``--var`` variables of a netCDF file with `fieldpde.io.fit_xarray` and saves
+    the field (``DATA.field`` unless ``--out`` is given). JAX's global flags are left alone.
+
+    Args:
+        args: the parsed ``fieldpde fit`` arguments (see `parse_args`).
+
+    Returns:
+        A dict with the `fieldpde.io.FittedField` as ``field``, the path ``out`` of the
+        field file and ``rmse``, variable -> RMSE at the data cells.
+
+    Example:
+        >>> import os, tempfile, numpy as np, xarray as xr
+        >>> data = os.path.join(tempfile.mkdtemp(), "h.nc")
+        >>> x = np.linspace(0.0, 1.0, 20)
+        >>> xr.Dataset({"h": ("x", np.sin(3 * x))}, coords={"x": x}).to_netcdf(data)
+        >>> out = fit_data(parse_args(["fit", data, "--var", "h", "--width", "16", "--depth",
+        ...     "3", "--omega", "5", "--steps", "200", "--no-progress"]))
+        fitted h over x (linear): 20 cells
+          h: RMSE at the data cells ...
+        wrote ...h.field
+        >>> out["rmse"]["h"] < 0.05, os.path.exists(out["out"])
+        (True, True)
+    """
     import numpy as np
     import xarray as xr
 
@@ -253,7 +349,29 @@ def fit_data(args: argparse.Namespace) -> dict:
 
 
 def predict_data(args: argparse.Namespace) -> dict:
-    """Run ``fieldpde predict`` for parsed arguments; returns the xarray object written."""
+    """Run ``fieldpde predict`` for parsed arguments; returns the xarray object written.
+
+    Evaluates a saved field on the coordinates of ``--like`` or on ``--grid`` coordinates
+    (the training grid otherwise) and writes a netCDF file.
+
+    Args:
+        args: the parsed ``fieldpde predict`` arguments (see `parse_args`).
+
+    Returns:
+        A dict with the prediction (a DataArray or Dataset) as ``out`` and its ``path``.
+
+    Example:
+        >>> import os, tempfile, numpy as np, xarray as xr
+        >>> from fieldpde.io import fit_xarray
+        >>> tmp = tempfile.mkdtemp()
+        >>> da = xr.DataArray(np.arange(6.0), coords={"x": np.arange(6.0)}, dims="x", name="h")
+        >>> fit_xarray(da, width=8, depth=2, steps=5, progress=False).save(f"{tmp}/h.field")
+        >>> out = predict_data(parse_args(["predict", f"{tmp}/h.field", "--grid", "x=0:5:11",
+        ...     "--out", f"{tmp}/fine.nc"]))
+        wrote ...fine.nc (x: 11)
+        >>> out["out"].sizes["x"], out["out"].x.values[:3].tolist()
+        (11, [0.0, 0.5, 1.0])
+    """
     import xarray as xr
 
     from .io import load_field
@@ -360,11 +478,45 @@ def _figure(ds, path: Path) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """Parse ``fieldpde`` command-line arguments."""
+    """Parse ``fieldpde`` command-line arguments.
+
+    Args:
+        argv: the arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns:
+        The `argparse.Namespace`; ``command`` is ``"solve"``, ``"fit"`` or ``"predict"``.
+
+    Example:
+        >>> args = parse_args(["solve", "helmholtz", "--steps", "100", "--no-x64"])
+        >>> args.command, args.problem, args.steps, args.x64, args.out
+        ('solve', 'helmholtz', 100, False, 'out')
+    """
     return _parser().parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``fieldpde`` command: ``solve``, ``fit`` or ``predict``, then the time taken.
+
+    Args:
+        argv: the arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status, 0; errors exit through `SystemExit` with a message.
+
+    Example:
+        >>> import os, tempfile, numpy as np, xarray as xr
+        >>> data = os.path.join(tempfile.mkdtemp(), "h.nc")
+        >>> xr.Dataset({"h": ("x", np.arange(5.0))}, coords={"x": np.arange(5.0)}).to_netcdf(data)
+        >>> main(["fit", data, "--var", "h", "--width", "8", "--depth", "2", "--steps", "5",
+        ...     "--no-progress"])
+        fitted h over x (linear): 5 cells
+          h: RMSE at the data cells ...
+        wrote ...h.field
+        0
+        >>> main(["solve", "no_such_problem"])
+        Traceback (most recent call last):
+        SystemExit: fieldpde: no problem 'no_such_problem'; known problems: ...
+    """
     args = parse_args(argv)
     t0 = time.perf_counter()
     if args.command == "solve":

@@ -25,6 +25,7 @@ FAST = {
     "bayesian_gap": dict(num_epochs=30, ensemble_size=4),
     "bayesian_poisson": dict(steps=20, ensemble_size=4),
     "helmholtz_inverse": dict(steps=20, ensemble_size=4),
+    "burgers_family": dict(fast=True),
 }
 
 

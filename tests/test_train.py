@@ -145,7 +145,10 @@ def test_checkpoint_resume_reproduces_uninterrupted_run(key, tmp_path):
 
 
 def test_inverse_problem_recovers_wavenumber(key):
-    """u'' + k^2 u = 0 with u = sin(2x) observed on [0, pi]: k = 2 from a guess of 1.4."""
+    """u'' + k^2 u = 0 with u = sin(2x) observed on [0, pi]: k = 2 from a guess of 1.4.
+
+    The guess is a Python float, as users write it: `fit` must train it like an array.
+    """
     domain = Interval(0.0, jnp.pi)
     x_obs = jnp.linspace(0.0, jnp.pi, 25)[:, None]
     problem = Problem(
@@ -155,7 +158,7 @@ def test_inverse_problem_recovers_wavenumber(key):
             ),
             "data": Observations(x_obs, jnp.sin(2 * x_obs[:, 0]), noise_scale=0.1),
         },
-        params={"k": jnp.array(1.4)},
+        params={"k": 1.4},
     )
     net = SIREN.init(1, 32, 1, depth=3, key=key, first_omega=2.0, hidden_omega=2.0)
     result = fit(

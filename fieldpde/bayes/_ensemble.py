@@ -25,6 +25,7 @@ import optax
 from jaxtyping import Array, Float
 
 from .._checks import positive_float, positive_int
+from .._sharding import P, device_mesh, split_leading
 from .._types import Key
 
 
@@ -64,22 +65,30 @@ def member_sharding(ensemble_size: int, devices: Sequence[Any] | None = None):
     """A `NamedSharding` splitting the member axis over devices, or None on one device.
 
     Uses the largest number of devices that divides `ensemble_size`.
+
+    Args:
+        ensemble_size: the number of members $e$ (the length of the member axis).
+        devices: the devices to use (default ``jax.devices()``).
+
+    Returns:
+        A `jax.sharding.NamedSharding` over a one-axis ``("members",)`` mesh of
+        that many devices, or None when that number is 1.
+
+    Example:
+        >>> import math, jax
+        >>> count = math.gcd(8, len(jax.devices()))  # 1 on a single CPU device
+        >>> sharding = member_sharding(8)
+        >>> sharding is None if count == 1 else sharding.mesh.size == count
+        True
     """
     devices = list(jax.devices() if devices is None else devices)
-    count = math.gcd(ensemble_size, len(devices))
-    if count <= 1:
-        return None
-    mesh = jax.sharding.Mesh(np.array(devices[:count]), ("members",))
-    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("members"))
+    mesh = device_mesh("members", devices, math.gcd(ensemble_size, len(devices)))
+    return None if mesh is None else jax.sharding.NamedSharding(mesh, P("members"))
 
 
 def shard_members(tree: Any, sharding) -> Any:
     """Place every array leaf of `tree` (leading member axis) with `sharding`."""
-    if sharding is None:
-        return tree
-    return jax.tree.map(
-        lambda a: jax.device_put(a, sharding) if eqx.is_array(a) and a.ndim else a, tree
-    )
+    return tree if sharding is None else split_leading(tree, sharding.mesh)
 
 
 def ensemble_map(
@@ -248,6 +257,9 @@ def ensemble_predict(
         params: stacked members, as returned by `ensemble_map`.
         predict_fn: ``predict_fn(member, x)`` for one member.
         x: the inputs, shared by all members.
+
+    Returns:
+        The members' predictions stacked on a leading axis of length $e$.
 
     Example:
         >>> import jax.numpy as jnp

@@ -46,6 +46,20 @@ class PhysicsEnsemble(eqx.Module):
         params: the members' PDE coefficients, stacked (``None`` if the problem has none).
         losses: $\\mathcal{E}$ per member and step, shape ``(E, steps)``.
         terms: each constraint's negative log-likelihood term per member and step.
+
+    Example:
+        >>> import equinox as eqx, jax, jax.numpy as jnp
+        >>> class Constant(eqx.Module):
+        ...     c: jax.Array
+        ...     def __call__(self, x):
+        ...         return jnp.broadcast_to(self.c, x.shape[:-1] + (1,))
+        >>> members = Constant(jnp.array([1.0, 3.0]))  # two members stacked on axis 0
+        >>> ens = PhysicsEnsemble(members, None, jnp.zeros((2, 5)), {})
+        >>> ens.ensemble_size, ens.predict(jnp.zeros((4, 1))).shape
+        (2, (2, 4, 1))
+        >>> s = ens.summary(jnp.zeros((1, 1)))
+        >>> float(s["mean"][0, 0]), float(s["std"][0, 0])
+        (2.0, 1.0)
     """
 
     fields: Any
@@ -169,6 +183,23 @@ def ensemble_fit(
 
     Returns:
         A `PhysicsEnsemble`.
+
+    Example:
+        >>> import equinox as eqx, jax, jax.numpy as jnp
+        >>> from fieldpde.constraints import Observations
+        >>> from fieldpde.problem import Problem
+        >>> class Line(eqx.Module):
+        ...     a: jax.Array
+        ...     b: jax.Array
+        ...     def __call__(self, x):
+        ...         return self.a + self.b * x[..., :1]
+        >>> x = jnp.linspace(0.0, 1.0, 11)[:, None]
+        >>> problem = Problem({"data": Observations(x, 1.0 + 2.0 * x[:, 0], noise_scale=0.1)})
+        >>> ens = ensemble_fit(problem, lambda k: Line(*jax.random.normal(k, (2,))),
+        ...     ensemble_size=8, steps=300, seed=0, learning_rate=0.05)
+        >>> s = ens.summary(jnp.array([[0.5]]))  # the line 1 + 2x, with error bars
+        >>> bool(abs(s["mean"][0, 0] - 2.0) < 0.1), bool(0.0 < s["std"][0, 0] < 0.1)
+        (True, True)
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"`problem` must be a fieldpde Problem, got {type(problem).__name__}")

@@ -42,7 +42,26 @@ def _seed(key: Key):
 
 
 def trace_sites(model: Callable[..., Any], *args: Any, key: Key, substitute=None) -> dict:
-    """Run `model(*args)` under numpyro's seed (and substitute) handlers; its trace."""
+    """Run `model(*args)` under numpyro's seed (and substitute) handlers; return its trace.
+
+    Args:
+        model: a numpyro model (a callable that samples sites when run).
+        *args: the arguments to run it with.
+        key: the seed of the sample sites (a PRNG key or an int).
+        substitute: optional ``{site name: value}`` fixing those sites instead of sampling.
+
+    Returns:
+        The numpyro trace: an ordered dict from site name to its site record (``"type"``,
+        ``"fn"``, ``"value"``, ...).
+
+    Example:
+        >>> import jax, numpyro, numpyro.distributions as dist
+        >>> def model(scale):
+        ...     numpyro.sample("w", dist.Normal(0.0, scale))
+        >>> tr = trace_sites(model, 2.0, key=jax.random.key(0), substitute={"w": 1.5})
+        >>> float(tr["w"]["value"]), float(tr["w"]["fn"].scale)
+        (1.5, 2.0)
+    """
     from numpyro import handlers
 
     with handlers.trace() as tr:
@@ -75,6 +94,10 @@ def prior_init_fn(model: Callable[..., Any], *args: Any) -> Callable[[Key], Any]
         *args: arguments to run it with (default, for a model with ``in_features``:
             one zero point); only the sites it samples matter.
 
+    Returns:
+        ``init_fn(key)``, returning one prior draw: a `fieldpde.nn.SIREN` or a dict of
+        latent site values.
+
     Example:
         >>> import jax
         >>> from fieldpde.nn import BayesianSIREN
@@ -100,12 +123,20 @@ def log_prior_fn(model: Callable[..., Any], *args: Any) -> Callable[[Any], Float
     with its ``site_values``), otherwise a dict of site values. Every latent site must be
     given a value; a missing or unknown name raises instead of silently sampling.
 
+    Args:
+        model: the numpyro model, as for `prior_init_fn`.
+        *args: arguments to run it with, as for `prior_init_fn`.
+
+    Returns:
+        ``log_prior(params)``, the prior log-density as a scalar array.
+
     Example:
-        >>> import jax
-        >>> from fieldpde.nn import BayesianSIREN
-        >>> model = BayesianSIREN.init(1, 8, 1, depth=3, pyrox_name="s")
-        >>> net = prior_init_fn(model)(jax.random.key(0))
-        >>> bool(jax.numpy.isfinite(log_prior_fn(model)(net)))
+        >>> import math, jax.numpy as jnp, numpyro, numpyro.distributions as dist
+        >>> def model(n):
+        ...     numpyro.sample("w", dist.Normal(0.0, 1.0).expand([n]))
+        >>> log_prior = log_prior_fn(model, 2)
+        >>> lp = float(log_prior({"w": jnp.array([0.0, 1.0])}))
+        >>> abs(lp - (-math.log(2 * math.pi) - 0.5)) < 1e-6  # two standard normal log-pdfs
         True
     """
     args = _default_args(model, args)

@@ -33,6 +33,16 @@ class StuckReport:
         threshold: the loss above which a member counted as stuck (last check).
         rounds: re-draw rounds run.
         message: a sentence for logs.
+
+    Example:
+        >>> import numpy as np
+        >>> losses = np.array([[3.0, 1.0], [3.0, 1.2], [3.0, 0.9]])  # nobody is stuck
+        >>> _, _, report = redraw_stuck(None, None, np.zeros(3), losses,
+        ...     num_epochs=2, data=(), seed=0)
+        >>> report.stuck, report.rounds, report.message
+        ((), 0, 'no member was stuck')
+
+        `redraw_stuck` shows a report with a re-drawn member.
     """
 
     stuck: tuple[int, ...]
@@ -68,6 +78,10 @@ def find_stuck(
         mad_factor: $k$; the excess must also beat $k$ robust standard deviations.
         window: average the last `window` epochs (for noisy minibatch curves).
 
+    Returns:
+        ``(indices, threshold)``: the flagged members (a numpy integer array, non-finite
+        final losses included) and the loss above which a member counts as stuck.
+
     Example:
         >>> import numpy as np
         >>> losses = np.array([[5.0, -100.0], [4.0, -101.0], [3.0, -99.5], [9.0, 40.0]])
@@ -89,6 +103,14 @@ def posterior_weights(losses: Float[Array, "e epochs"], *, temperature: float = 
     them. With $T = 1$ the weights are the unnormalised posterior densities at the modes,
     which favours the best mode strongly; a larger temperature flattens them. Non-finite
     losses get weight 0.
+
+    Args:
+        losses: per-member loss curves (negative log joints), shape ``(E, epochs)``.
+        temperature: $T > 0$.
+        window: average the last `window` epochs before weighting.
+
+    Returns:
+        The weights, shape ``(E,)``, summing to 1.
 
     Example:
         >>> import numpy as np
@@ -168,8 +190,32 @@ def redraw_stuck(
     arguments are those of `ensemble_map` (pass the same `batch_size`, `learning_rate`,
     ... as the first run through `ensemble_kwargs`).
 
+    Args:
+        log_joint, init_fn: as for `ensemble_map`.
+        params, losses: the stacked members and their loss curves from `ensemble_map`.
+        num_epochs, data: as for `ensemble_map` (the same `num_epochs` as the first run).
+        seed: int or PRNG key of the re-draws (use a different one from the first run).
+        max_rounds: re-draw rounds at most.
+        tolerance, mad_factor: as for `find_stuck`.
+        **ensemble_kwargs: further arguments of `ensemble_map`.
+
     Returns:
-        ``(params, losses, report)`` with the same shapes as the inputs.
+        ``(params, losses, report)`` with the same shapes as the inputs, and a `StuckReport`.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from fieldpde.bayes import ensemble_map
+        >>> x = jnp.linspace(-1, 1, 20); y = 2 * x
+        >>> def log_joint(w, xb, yb):
+        ...     return -0.5 * jnp.sum((yb - w * xb) ** 2) / 0.1**2, -0.5 * w**2
+        >>> init, kw = (lambda k: jax.random.normal(k)), dict(data=(x, y), learning_rate=0.05)
+        >>> w, losses = ensemble_map(log_joint, init, ensemble_size=4, num_epochs=200, seed=0,
+        ...     **kw)
+        >>> w, losses = w.at[3].set(50.0), losses.at[3].set(1e4)  # pretend 3 got stuck
+        >>> w, losses, report = redraw_stuck(log_joint, init, w, losses, num_epochs=200,
+        ...     seed=1, **kw)
+        >>> report.stuck, report.remaining, bool(jnp.allclose(w, 2.0, atol=0.02))
+        ((3,), (), True)
     """
     final0 = _final(losses, 1)
     first, threshold = find_stuck(losses, tolerance=tolerance, mad_factor=mad_factor)

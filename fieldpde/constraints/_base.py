@@ -25,6 +25,15 @@ class Batch(NamedTuple):
         points: shape ``(n, d)``.
         normals: outward unit normals, shape ``(n, d)``, for boundary constraints.
         extra: constraint-specific data (observed values, periodic partner points).
+
+    Example:
+        >>> import jax
+        >>> from fieldpde.constraints import Dirichlet
+        >>> from fieldpde.domains import Box
+        >>> batch = Dirichlet(0.0, Box([0.0, 0.0], [1.0, 1.0]), num_points=8).sample(
+        ...     jax.random.key(0))
+        >>> batch.points.shape, batch.normals.shape, batch.extra
+        ((8, 2), (8, 2), None)
     """
 
     points: Float[Array, "n d"]
@@ -54,6 +63,28 @@ class AbstractConstraint(eqx.Module):
     A concrete constraint implements `sample` (draw a `Batch` from its region), `residual`
     (the residual at a batch, shape ``(n, r)``) and `measure` (the region's measure
     $|\\Omega_m|$). `loss` is written in terms of them.
+
+    Attributes:
+        weight: $w_m$ in Eq. 3 (abstract: a concrete constraint declares the field).
+        norm: ``"squared"``, ``"l2"`` or ``"l1"`` (abstract as `weight`).
+
+    Example:
+        A constraint pinning $u(0) = 1$ at one point:
+
+        >>> import jax.numpy as jnp
+        >>> class PinAtZero(AbstractConstraint):
+        ...     weight: float = 1.0
+        ...     norm: str = "squared"
+        ...     def sample(self, key):
+        ...         return Batch(jnp.zeros((1, 1)))
+        ...     def residual(self, field, batch, params=None):
+        ...         return field(batch.points) - 1.0
+        ...     @property
+        ...     def measure(self):
+        ...         return 1.0
+        >>> pin = PinAtZero()
+        >>> float(pin.loss(lambda x: 3.0 + x, pin.sample(None)))  # (3 - 1)^2
+        4.0
     """
 
     weight: eqx.AbstractVar[float]

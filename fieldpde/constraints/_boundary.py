@@ -82,6 +82,15 @@ class Neumann(AbstractRegionConstraint):
     Attributes:
         flux: $h$, a callable of one point or a number.
         region, weight, norm: as for `Dirichlet`.
+
+    Example:
+        >>> import jax
+        >>> from fieldpde.domains import Interval
+        >>> # on [0, 1] the outward normal is -1 at 0 and +1 at 1, so u = x has flux 2x - 1
+        >>> bc = Neumann(lambda x: 2.0 * x[0] - 1.0, Interval(0.0, 1.0), num_points=2)
+        >>> batch = bc.sample(jax.random.key(0))
+        >>> float(bc.loss(lambda x: x, batch)), float(bc.loss(lambda x: x**2, batch))
+        (0.0, 2.0)
     """
 
     flux: Any = eqx.field(static=True)
@@ -119,6 +128,14 @@ class Robin(AbstractRegionConstraint):
         a, b: the numbers $a$ and $b$.
         value: $g$, a callable of one point or a number.
         region, weight, norm: as for `Dirichlet`.
+
+    Example:
+        >>> import jax
+        >>> from fieldpde.domains import Interval
+        >>> # u = x: u + du/dn is 0 - 1 = -1 at x = 0 and 1 + 1 = 2 at x = 1, i.e. 3x - 1
+        >>> bc = Robin(1.0, 1.0, lambda x: 3.0 * x[0] - 1.0, Interval(0.0, 1.0), num_points=2)
+        >>> float(bc.loss(lambda x: x, bc.sample(jax.random.key(0))))
+        0.0
     """
 
     a: float = eqx.field(static=True)

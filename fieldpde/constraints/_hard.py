@@ -26,6 +26,15 @@ class BoxDistance(eqx.Module):
     r"""$D(x) = \prod_i (x_i - a_i)(b_i - x_i) / ((b_i - a_i)/2)^2$.
 
     Zero on the faces of the box, 1 at its centre.
+
+    Attributes:
+        lo, hi: the lower and upper corners $a$ and $b$ of the box.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> D = BoxDistance((0.0, 0.0), (2.0, 1.0))
+        >>> float(D(jnp.array([1.0, 0.5]))), float(D(jnp.array([2.0, 0.3])))
+        (1.0, 0.0)
     """
 
     lo: tuple[float, ...] = eqx.field(static=True)
@@ -39,7 +48,18 @@ class BoxDistance(eqx.Module):
 
 @final
 class BallDistance(eqx.Module):
-    r"""$D(x) = (r^2 - |x - c|^2) / r^2$: zero on the sphere, 1 at the centre."""
+    r"""$D(x) = (r^2 - |x - c|^2) / r^2$: zero on the sphere, 1 at the centre.
+
+    Attributes:
+        center: the centre $c$.
+        radius: the radius $r$.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> D = BallDistance((0.0, 0.0), 2.0)
+        >>> float(D(jnp.zeros(2))), float(D(jnp.array([0.0, 2.0]))), float(D(jnp.ones(2)))
+        (1.0, 0.0, 0.5)
+    """
 
     center: tuple[float, ...] = eqx.field(static=True)
     radius: float = eqx.field(static=True)

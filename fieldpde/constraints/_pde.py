@@ -59,6 +59,16 @@ class Residual(AbstractRegionConstraint):
         norm: ``"squared"`` (default), ``"l2"`` or ``"l1"``.
         dims, laplacian_dims: coordinates the gradient / Laplacian are taken along
             (for ``(x, y, t)`` points: ``laplacian_dims=(0, 1)`` for the spatial Laplacian).
+
+    Example:
+        >>> import jax
+        >>> from fieldpde.domains import Box
+        >>> box = Box([0.0, 0.0], [1.0, 1.0])
+        >>> pde = Residual(lambda x, d: d.laplacian + 2.0, box, num_points=64)  # -Δu = 2
+        >>> batch = pde.sample(jax.random.key(0))
+        >>> u = lambda x: x[..., :1] * (1.0 - x[..., :1])  # Δu = -2
+        >>> round(float(pde.loss(u, batch)), 6), float(pde.loss(lambda x: 0.0 * x[..., :1], batch))
+        (0.0, 4.0)
     """
 
     fn: Callable[..., Any] = eqx.field(static=True)

@@ -36,6 +36,17 @@ class Periodic(AbstractConstraint):
         axis: the periodic coordinate.
         derivative: also match $\partial u / \partial x_a$.
         num_points, method, weight, norm: as for `Residual`.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from fieldpde.domains import Box
+        >>> pbc = Periodic(Box([0.0, 0.0], [1.0, 1.0]), axis=0, num_points=16)
+        >>> batch = pbc.sample(jax.random.key(0))
+        >>> periodic = lambda x: jnp.sin(2 * jnp.pi * x[..., :1]) * x[..., 1:]
+        >>> float(pbc.loss(periodic, batch)) < 1e-10
+        True
+        >>> float(pbc.loss(lambda x: x[..., :1], batch)) > 0  # x is not periodic
+        True
     """
 
     domain: AbstractDomain

@@ -26,6 +26,17 @@ class Region(eqx.Module):
             (the slice at $t_0$) or ``"lateral"`` (space boundary x time).
         num_points: points per step.
         method: ``"uniform"``, ``"sobol"``, ``"halton"`` or ``"grid"``.
+
+    Example:
+        >>> import jax
+        >>> from fieldpde.domains import Box
+        >>> box = Box([0.0, 0.0], [2.0, 1.0])
+        >>> region = Region(box, "boundary", num_points=16)
+        >>> region.measure == box.boundary_measure  # the perimeter, 6
+        True
+        >>> batch = region.sample(jax.random.key(0))
+        >>> batch.points.shape, bool(box.contains(batch.points).all())
+        ((16, 2), True)
     """
 
     domain: AbstractDomain
@@ -84,7 +95,24 @@ class Region(eqx.Module):
 
 
 class AbstractRegionConstraint(AbstractConstraint):
-    """A constraint evaluated at points drawn from one `Region` each step."""
+    """A constraint evaluated at points drawn from one `Region` each step.
+
+    A concrete subclass declares a ``region`` field and implements `residual`; `sample`,
+    `measure`, `domain`, `num_points` and `with_num_points` come from the region.
+
+    Attributes:
+        region: the `Region` the points are drawn from (abstract).
+
+    Example:
+        >>> import jax
+        >>> from fieldpde.constraints import Dirichlet
+        >>> from fieldpde.domains import Interval
+        >>> bc = Dirichlet(0.0, Interval(0.0, 1.0), num_points=2)
+        >>> isinstance(bc, AbstractRegionConstraint), bc.region.part, bc.measure
+        (True, 'boundary', 2.0)
+        >>> bc.with_num_points(6).sample(jax.random.key(0)).points.shape
+        (6, 1)
+    """
 
     region: eqx.AbstractVar[Region]
 

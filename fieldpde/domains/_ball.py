@@ -159,6 +159,13 @@ class Ball(AbstractDomain):
 def Disk(center: Any, radius: float) -> Ball:
     """The closed disk of the given `center` (2 coordinates) and `radius`, a 2-D `Ball`.
 
+    Args:
+        center: the centre, 2 coordinates.
+        radius: the radius, a positive number.
+
+    Returns:
+        A 2-D `Ball`.
+
     Example:
         >>> disk = Disk((0.0, 0.0), 1.0)
         >>> round(disk.measure, 10), round(disk.boundary_measure, 10)

@@ -47,6 +47,15 @@ class BoundarySample(NamedTuple):
     Attributes:
         points: shape ``(n, d)``.
         normals: shape ``(n, d)``, unit length, pointing out of the domain.
+
+    Example:
+        >>> import jax.numpy as jnp, jax.random as jr
+        >>> from fieldpde.domains import Disk
+        >>> sample = Disk((0.0, 0.0), 2.0).sample_boundary(8, key=jr.key(0))
+        >>> isinstance(sample, BoundarySample), sample.points.shape
+        (True, (8, 2))
+        >>> bool(jnp.allclose(sample.normals, sample.points / 2.0, atol=1e-6))  # n = x / r
+        True
     """
 
     points: Float[Array, "n d"]
@@ -64,6 +73,18 @@ class Proposal(NamedTuple):
             (an array of points, or a `BoundarySample`) and a bool mask of shape ``(m,)``.
         rejects: whether some candidates can be rejected (if not, ``accepted`` is all
             true and samplers skip the rejection loop).
+
+    Example:
+        The unit disk by rejection from the square $[-1, 1]^2$ of measure 4:
+
+        >>> import jax.numpy as jnp
+        >>> def propose(u):
+        ...     x = 2.0 * u - 1.0
+        ...     return x, jnp.sum(x**2, axis=-1) <= 1.0
+        >>> disk = Proposal(unit_dim=2, measure=4.0, propose=propose, rejects=True)
+        >>> points, accepted = disk.propose(jnp.array([[0.5, 0.5], [1.0, 1.0]]))
+        >>> points.tolist(), accepted.tolist()
+        ([[0.0, 0.0], [1.0, 1.0]], [True, False])
     """
 
     unit_dim: int

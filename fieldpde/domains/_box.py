@@ -165,6 +165,13 @@ def Interval(lo: float, hi: float) -> Box:
 
     Its boundary is the two end points (normals $-1$ and $+1$), with boundary measure 2.
 
+    Args:
+        lo: the left end.
+        hi: the right end, ``hi > lo``.
+
+    Returns:
+        A 1-D `Box`.
+
     Raises:
         ValueError: if an end is not a finite number, or ``hi <= lo`` (an empty or
             reversed interval).
@@ -188,6 +195,13 @@ def Rectangle(lo: Any, hi: Any) -> Box:
     """The rectangle $[x_0, x_1] \\times [y_0, y_1]$ with ``lo=(x0, y0)``, ``hi=(x1, y1)``.
 
     A 2-D `Box`; use `Box` directly in other dimensions.
+
+    Args:
+        lo: the lower-left corner ``(x0, y0)``.
+        hi: the upper-right corner ``(x1, y1)``.
+
+    Returns:
+        A 2-D `Box`.
 
     Example:
         >>> Rectangle((0.0, 0.0), (2.0, 3.0)).boundary_measure

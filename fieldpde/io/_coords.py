@@ -37,6 +37,15 @@ class AxisEncoding:
         period: the period $P$ of a periodic dimension (e.g. 360.0), else ``None``.
         origin: for ``"time"``, the first training time in integer nanoseconds since
             1970-01-01; for ``"periodic"``, $x_0$.
+
+    Example:
+        >>> import numpy as np
+        >>> lat = AxisEncoding("lat", "linear", -30.0, 30.0)
+        >>> lat.encode(np.array([30.0, 0.0, -30.0]))[:, 0].tolist()  # onto [-1, 1]
+        [1.0, 0.0, -1.0]
+        >>> lon = AxisEncoding("lon", "periodic", 0.0, 350.0, 360.0, 0.0)
+        >>> np.round(lon.encode(np.array([90.0, 450.0])), 6).tolist()  # (cos, sin)
+        [[0.0, 1.0], [0.0, 1.0]]
     """
 
     name: str
@@ -157,9 +166,18 @@ def is_global_longitude(name: str, values: np.ndarray, attrs: dict[str, Any]) ->
 
 
 def refine(values: Any, factor: int) -> np.ndarray:
-    """A coordinate with `factor` times the resolution: ``factor * (n - 1) + 1`` values
-    interpolated linearly between the given ones (numbers or datetime64), so the original
-    values are kept and every interval is split into `factor` equal parts.
+    """A coordinate with `factor` times the resolution.
+
+    ``factor * (n - 1) + 1`` values are interpolated linearly between the given ones
+    (numbers or datetime64), so the original values are kept and every interval is split
+    into `factor` equal parts.
+
+    Args:
+        values: the coordinate values, a 1-D sequence of numbers or datetime64.
+        factor: the refinement, a positive integer.
+
+    Returns:
+        The refined coordinate, a numpy array of the same kind.
 
     Example:
         >>> refine([0.0, 1.0, 3.0], 2).tolist()

@@ -90,6 +90,18 @@ def fit_xarray(
         TypeError: `obj` is not a DataArray or Dataset, or a coordinate is not numeric or
             datetime64.
         ValueError: no finite cells, variables with different dimensions, bad options.
+
+    Example:
+        Fill a gap in a 1-D profile:
+
+        >>> import numpy as np, xarray as xr
+        >>> x = np.linspace(0.0, 1.0, 21)
+        >>> da = xr.DataArray(np.sin(3 * x), coords={"x": x}, dims="x", name="h")
+        >>> field = fit_xarray(da.where(abs(x - 0.5) > 0.01), width=16, depth=3, omega=5.0,
+        ...     steps=200, progress=False)  # the cell at x = 0.5 is NaN
+        >>> filled = field.predict()
+        >>> bool(np.isfinite(filled).all()), bool(abs(filled - da).max() < 0.05)
+        (True, True)
     """
     import xarray as xr
 

@@ -18,11 +18,30 @@ def evaluate_on_grid(
     The grid spans the bounding box of ``problem.domain``; nodes outside the domain are NaN.
     Points are evaluated in chunks of `chunk` so memory stays bounded.
 
+    Args:
+        problem: the `Problem`; its ``domain`` gives the grid, its ``exact`` or
+            ``reference`` solution the ``reference`` variable.
+        field: the trained field, ``(n, d) -> (n,)`` or ``(n, m)``.
+        shape: nodes per axis, one number for all axes or one per axis.
+        chunk: points per evaluation.
+
     Returns:
         An `xarray.Dataset` with data variables ``u``, ``reference`` and ``error``
         (``u - reference``; the last two only when the problem has a solution), coordinates
         ``x``, ``y`` (, ``z``; time problems name their last axis ``t``), and attributes
         ``problem`` and ``relative_l2`` (over the nodes inside the domain).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from fieldpde.constraints import Residual
+        >>> from fieldpde.domains import Box
+        >>> from fieldpde.problem import Problem
+        >>> box = Box([0.0, 0.0], [1.0, 2.0])
+        >>> problem = Problem([Residual(lambda x, d: d.laplacian, box)],
+        ...     exact=lambda x: x[0] + x[1], name="plane")
+        >>> ds = evaluate_on_grid(problem, lambda x: 1.01 * (x[:, :1] + x[:, 1:]), shape=(3, 5))
+        >>> ds["u"].dims, ds["u"].shape, round(ds.attrs["relative_l2"], 6)
+        (('y', 'x'), (5, 3), 0.01)
     """
     import xarray as xr
 

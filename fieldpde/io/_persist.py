@@ -77,6 +77,12 @@ def load_field(path: str | os.PathLike) -> FittedField:
 
     Predictions of the loaded field are bit-identical to those of the saved one.
 
+    Args:
+        path: the field file.
+
+    Returns:
+        The `FittedField`.
+
     Raises:
         FileNotFoundError: no file at `path`.
         ValueError: the file is not a fieldpde field file (another format, a checkpoint, a

@@ -90,7 +90,17 @@ class BayesianConcatConditioner(AbstractBayesianConditioner):
         prior_std: float = 1.0,
         pyrox_name: str | None = None,
     ) -> "BayesianConcatConditioner":
-        """Raises `ValueError` for a non-positive size or `prior_std`."""
+        """Set the sizes and the prior; the projection is drawn when the layer is called.
+
+        Args:
+            num_features: the width $C$ of ``h`` (and of the output).
+            cond_dim: the width $K$ of ``z``.
+            prior_std: $\\sigma_0$, the standard deviation of the Normal prior of the projection.
+            pyrox_name: the scope of the numpyro site names (default: the class name).
+
+        Raises:
+            ValueError: a non-positive size or `prior_std`.
+        """
         return cls(
             num_features=positive_int("num_features", num_features),
             cond_dim=positive_int("cond_dim", cond_dim),
@@ -140,7 +150,18 @@ class BayesianAffineModulation(AbstractBayesianConditioner):
         prior_std: float = 1.0,
         pyrox_name: str | None = None,
     ) -> "BayesianAffineModulation":
-        """Raises `ValueError` for a bad size, `gamma_activation` or `prior_std`."""
+        """Set the sizes and the prior; the generator is drawn when the layer is called.
+
+        Args:
+            num_features: the width $C$ of ``h`` (and of the output).
+            cond_dim: the width $K$ of ``z``.
+            gamma_activation: how $\\gamma$ is made from the generator output (see the class).
+            prior_std: $\\sigma_0$, the standard deviation of the Normal prior of the generator.
+            pyrox_name: the scope of the numpyro site names (default: the class name).
+
+        Raises:
+            ValueError: a bad size, `gamma_activation` or `prior_std`.
+        """
         return cls(
             num_features=positive_int("num_features", num_features),
             cond_dim=positive_int("cond_dim", cond_dim),
@@ -194,7 +215,18 @@ class BayesianHyperLinear(AbstractBayesianConditioner):
         prior_std: float = 1.0,
         pyrox_name: str | None = None,
     ) -> "BayesianHyperLinear":
-        """Raises `ValueError` for a non-positive size or `prior_std`."""
+        """Set the sizes and the prior; the generator is drawn when the layer is called.
+
+        Args:
+            target_in: the input width of the generated map (the width of ``h``).
+            target_out: the output width of the generated map.
+            cond_dim: the width $K$ of ``z``.
+            prior_std: $\\sigma_0$, the standard deviation of the Normal prior of the generator.
+            pyrox_name: the scope of the numpyro site names (default: the class name).
+
+        Raises:
+            ValueError: a non-positive size or `prior_std`.
+        """
         return cls(
             target_in=positive_int("target_in", target_in),
             target_out=positive_int("target_out", target_out),

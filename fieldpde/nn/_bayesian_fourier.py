@@ -50,7 +50,17 @@ class BayesianRBFFourierFeatures(eqx.Module):
         lengthscale: float = 1.0,
         pyrox_name: str | None = None,
     ) -> "BayesianRBFFourierFeatures":
-        """Raises `ValueError` for a non-positive size or `lengthscale`."""
+        """Set the sizes and the initial lengthscale; ``W`` is drawn when the layer is called.
+
+        Args:
+            in_features: the input dimension $D$.
+            n_features: the number $M$ of frequencies (the output has $2M$ features).
+            lengthscale: the initial lengthscale $\\ell$ (the location of its prior).
+            pyrox_name: the scope of the numpyro site names (default: the class name).
+
+        Raises:
+            ValueError: a non-positive size or `lengthscale`.
+        """
         return cls(
             in_features=positive_int("in_features", in_features),
             n_features=positive_int("n_features", n_features),
@@ -102,7 +112,17 @@ class BayesianRandomKitchenSinks(eqx.Module):
         prior_std: float = 1.0,
         pyrox_name: str | None = None,
     ) -> "BayesianRandomKitchenSinks":
-        """Raises `ValueError` for a non-positive `out_features` or `prior_std`."""
+        """Wrap the features; the head is drawn when the layer is called.
+
+        Args:
+            rff: the `BayesianRBFFourierFeatures`.
+            out_features: the output width.
+            prior_std: the standard deviation of the Normal prior of the head.
+            pyrox_name: the scope of the numpyro site names (default: the class name).
+
+        Raises:
+            ValueError: a non-positive `out_features` or `prior_std`.
+        """
         return cls(
             rff=rff,
             out_features=positive_int("out_features", out_features),

@@ -34,6 +34,26 @@ class AbstractConditioner(eqx.Module):
 
     Concrete conditioners implement `__call__` and the `for_layer` constructor that
     `ConditionedINR` uses to put one after a layer of a given width.
+
+    Attributes:
+        num_features: the width of ``h`` (abstract: a concrete class declares the field).
+        cond_dim: the width of the conditioning ``z`` (abstract as `num_features`).
+
+    Example:
+        A conditioner that shifts every feature by the sum of ``z``:
+
+        >>> import jax.numpy as jnp
+        >>> class Shift(AbstractConditioner):
+        ...     num_features: int
+        ...     cond_dim: int
+        ...     def __call__(self, h, z):
+        ...         return h + jnp.sum(z, axis=-1, keepdims=True)
+        ...     @classmethod
+        ...     def for_layer(cls, width, cond_dim, *, key, pyrox_name=None, **kwargs):
+        ...         return cls(width, cond_dim)
+        >>> shift = Shift.for_layer(4, 2, key=None, pyrox_name=None)
+        >>> shift(jnp.zeros(4), jnp.array([1.0, 2.0])).tolist()
+        [3.0, 3.0, 3.0, 3.0]
     """
 
     num_features: eqx.AbstractVar[int]
@@ -139,6 +159,14 @@ class ConcatConditioner(AbstractConditioner):
     ) -> "ConcatConditioner":
         """LeCun-uniform init of the projection (the `eqx.nn.Linear` default).
 
+        Args:
+            num_features: the width $C$ of ``h`` (and of the output).
+            cond_dim: the width $K$ of ``z``.
+            key: PRNG key of the projection.
+            pyrox_name: a numpyro scope name; a deterministic layer only stores it, so that it
+                and its Bayesian twin are built alike.
+            dtype: parameter dtype (default: JAX's default float).
+
         Raises:
             ValueError: `num_features` or `cond_dim` is not a positive integer.
         """
@@ -200,6 +228,15 @@ class AffineModulation(AbstractConditioner):
         dtype=None,
     ) -> "AffineModulation":
         """LeCun-uniform init of the generator (the `eqx.nn.Linear` default).
+
+        Args:
+            num_features: the width $C$ of ``h`` (and of the output).
+            cond_dim: the width $K$ of ``z``.
+            key: PRNG key of the generator.
+            gamma_activation: how $\\gamma$ is made from the generator output (see the class).
+            pyrox_name: a numpyro scope name; a deterministic layer only stores it, so that it
+                and its Bayesian twin are built alike.
+            dtype: parameter dtype (default: JAX's default float).
 
         Raises:
             ValueError: a non-positive size or an unknown `gamma_activation`.
@@ -302,6 +339,16 @@ class HyperLinear(AbstractConditioner):
 
         Generator entries are $\mathcal{U}(\pm s/\sqrt{K})$ with $s$ = `init_scale`, so
         the generated weights start small (NIF's choice, 0.1).
+
+        Args:
+            target_in: the input width of the generated map (the width of ``h``).
+            target_out: the output width of the generated map.
+            cond_dim: the width $K$ of ``z``.
+            key: PRNG key of the generator.
+            init_scale: $s$, the scale of the generator's init.
+            pyrox_name: a numpyro scope name; a deterministic layer only stores it, so that it
+                and its Bayesian twin are built alike.
+            dtype: parameter dtype (default: JAX's default float).
 
         Raises:
             ValueError: a non-positive size or `init_scale`.

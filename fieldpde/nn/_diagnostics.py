@@ -19,6 +19,16 @@ class LayerActivations(NamedTuple):
         index: position of the layer in the network.
         pre: pre-activations (for a SIREN layer the sine's argument $\omega(hW+b)$).
         post: the layer's output.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from fieldpde.nn import SIREN
+        >>> net = SIREN.init(1, 8, 1, depth=2, key=jax.random.key(0))
+        >>> first = activation_statistics(net, jnp.linspace(-1, 1, 5)[:, None])[0]
+        >>> first.index, first.pre.shape, bool(jnp.allclose(first.post, jnp.sin(first.pre)))
+        (0, (5, 8), True)
+        >>> sorted(first.summary())
+        ['post_mean', 'post_var', 'pre_mean', 'pre_var']
     """
 
     index: int
@@ -40,6 +50,13 @@ def activation_statistics(net: Any, x: Float[Array, "*batch d"]) -> list[LayerAc
 
     Works for any network with a ``layers`` sequence whose layers have ``pre_activation``
     and ``__call__`` (`SIREN`, `MLP`).
+
+    Args:
+        net: the network.
+        x: points, shape ``(..., d)`` (flattened to ``(n, d)``).
+
+    Returns:
+        One `LayerActivations` per layer, in order.
 
     Example:
         >>> import jax.random as jr, jax.numpy as jnp

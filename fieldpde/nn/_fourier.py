@@ -70,6 +70,13 @@ class RBFFourierFeatures(eqx.Module):
     ) -> "RBFFourierFeatures":
         """Draw the frequencies.
 
+        Args:
+            in_features: the input dimension $D$.
+            n_features: the number $M$ of frequencies (the output has $2M$ features).
+            key: PRNG key of the frequencies $W \\sim \\mathcal{N}(0, I)$.
+            lengthscale: the initial lengthscale $\\ell$ (learnable).
+            dtype: parameter dtype (default: JAX's default float).
+
         Raises:
             ValueError: a non-positive size or `lengthscale`.
         """
@@ -117,6 +124,15 @@ class RandomKitchenSinks(eqx.Module):
 
     @classmethod
     def init(cls, rff: RBFFourierFeatures, out_features: int) -> "RandomKitchenSinks":
+        """Put a zero linear head on `rff`.
+
+        Args:
+            rff: the `RBFFourierFeatures`.
+            out_features: the output width.
+
+        Raises:
+            ValueError: a non-positive `out_features`.
+        """
         out_features = positive_int("out_features", out_features)
         dtype = rff.W.dtype
         beta = jnp.zeros((2 * rff.n_features, out_features), dtype)
@@ -160,8 +176,20 @@ class HyperFourierFeatures(eqx.Module):
         cond_dim: int,
         pyrox_name: str | None = None,
     ) -> "HyperFourierFeatures":
-        """Wrap `parameter_net`; it is not called here, so its output size is checked on the
-        first call."""
+        """Wrap `parameter_net`, whose output size is checked on the first call.
+
+        Args:
+            parameter_net: a callable ``(K,) -> (D * M + M + 1,)``, e.g. an `MLP`.
+            in_features: the input dimension $D$.
+            n_features: the number $M$ of frequencies (the output has $2M$ features).
+            cond_dim: the width $K$ of the context ``z``.
+            pyrox_name: a numpyro scope name; a deterministic layer only stores it, so that it
+                and its Bayesian twin are built alike.
+
+        Raises:
+            TypeError: `parameter_net` is not callable.
+            ValueError: a non-positive size.
+        """
         if not callable(parameter_net):
             raise TypeError("`parameter_net` must be callable (cond_dim,) -> (flat size,)")
         return cls(
@@ -232,7 +260,16 @@ class ConditionedRFFNet(eqx.Module):
         pyrox_name: str | None = None,
         dtype=None,
     ) -> "ConditionedRFFNet":
-        """LeCun-uniform readout from the ``2 * n_features`` features."""
+        """LeCun-uniform readout from the ``2 * n_features`` features.
+
+        Args:
+            feat: the `HyperFourierFeatures`.
+            out_features: the output width.
+            key: PRNG key of the readout.
+            pyrox_name: a numpyro scope name; a deterministic layer only stores it, so that it
+                and its Bayesian twin are built alike.
+            dtype: parameter dtype (default: JAX's default float).
+        """
         out_features = positive_int("out_features", out_features)
         readout = Dense.init(2 * feat.n_features, out_features, key=key, dtype=dtype)
         return cls(feat=feat, readout=readout, pyrox_name=pyrox_name)

@@ -224,7 +224,21 @@ class LastLayerNIF(eqx.Module):
         c: float = 6.0,
         dtype=None,
     ) -> "LastLayerNIF":
-        """A SIREN shape net with `rank` outputs and a tanh `MLP` parameter net."""
+        """A SIREN shape net with `rank` outputs and a tanh `MLP` parameter net.
+
+        Args:
+            in_features: the space dimension $d$.
+            hidden_features: the width of the shape net's hidden layers.
+            out_features: the output dimension $m$.
+            depth: the number of layers of the shape net (with its readout).
+            rank: the number of basis functions $\\phi_r$.
+            param_features: the number $P$ of parameters $\\mu$.
+            key: PRNG key of both nets.
+            parameter_hidden: the width of the parameter net's hidden layers.
+            parameter_depth: the number of layers of the parameter net.
+            first_omega, hidden_omega, c: as for `SIREN.init` (the shape net).
+            dtype: parameter dtype (default: JAX's default float).
+        """
         rank = positive_int("rank", rank)
         out_features = positive_int("out_features", out_features)
         k1, k2 = jax.random.split(key)

@@ -67,7 +67,17 @@ class KernelFiLMGenerator(eqx.Module):
         depth: int = 2,
         dtype=None,
     ) -> "KernelFiLMGenerator":
-        """A `depth`-layer SiLU MLP, ``cond_dim -> hidden_dim -> ... -> 2 L film_dim``."""
+        """A `depth`-layer SiLU MLP, ``cond_dim -> hidden_dim -> ... -> 2 L film_dim``.
+
+        Args:
+            cond_dim: the width of the conditioning vector.
+            num_film_layers: $L$, the number of layers to modulate.
+            film_dim: the width of each modulated layer.
+            key: PRNG key, split once per layer.
+            hidden_dim: the width of the MLP's hidden layers.
+            depth: the number of layers of the MLP.
+            dtype: parameter dtype (default: JAX's default float).
+        """
         cond_dim = positive_int("cond_dim", cond_dim)
         num_film_layers = positive_int("num_film_layers", num_film_layers)
         film_dim = positive_int("film_dim", film_dim)
@@ -356,6 +366,13 @@ def fft_conv_nd(
     ``[1|B, 2L_1 - 1, ..., 2L_D - 1, C]`` centred on offset zero. Padding to
     $3L_i - 2$ points per axis makes the circular convolution linear.
 
+    Args:
+        u: the input ``[B, L_1, ..., L_D, C]``.
+        kernel: the kernel ``[1|B, 2L_1 - 1, ..., 2L_D - 1, C]``.
+
+    Returns:
+        The convolution, of the shape of `u`.
+
     Example:
         >>> import jax.numpy as jnp
         >>> u = jnp.zeros((1, 5, 1)).at[0, 2, 0].set(1.0)  # a unit impulse
@@ -393,6 +410,9 @@ class SIRENConvND(eqx.Module):
 
     Input ``[B, *spatial, C]`` with ``C == kernel_net.out_dim``; the kernel is generated for
     the input's spatial lengths (with an optional ``[B, cond]`` conditioning).
+
+    Attributes:
+        kernel_net: the `SIRENKernelND` that generates the kernel.
 
     Example:
         >>> import jax.random as jr, jax.numpy as jnp

@@ -33,6 +33,13 @@ class Dense(eqx.Module):
         W: weights, shape ``(in_features, out_features)``.
         b: bias, shape ``(out_features,)``.
         activation: a name from ``MLP.activations`` or ``None`` for a linear layer.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> layer = Dense.init(2, 3, key=jax.random.key(0), activation="tanh")
+        >>> x = jnp.array([[0.5, -1.0]])
+        >>> layer(x).shape, bool(jnp.allclose(layer(x), jnp.tanh(x @ layer.W + layer.b)))
+        ((1, 3), True)
     """
 
     W: Float[Array, "i o"]
@@ -49,7 +56,18 @@ class Dense(eqx.Module):
         activation: str | None = None,
         dtype=None,
     ) -> "Dense":
-        """LeCun-uniform init $\\mathcal{U}(\\pm 1/\\sqrt{d_\\text{in}})$ (as PyTorch)."""
+        """LeCun-uniform init $\\mathcal{U}(\\pm 1/\\sqrt{d_\\text{in}})$ (as PyTorch).
+
+        Args:
+            in_features: input width $d_\\text{in}$.
+            out_features: output width.
+            key: PRNG key of the weights and bias.
+            activation: a name from ``MLP.activations``, or None for a linear layer.
+            dtype: parameter dtype (default: JAX's default float).
+
+        Raises:
+            ValueError: an unknown `activation`.
+        """
         if activation is not None and activation not in _ACTIVATIONS:
             raise ValueError(
                 f"`activation` must be one of {sorted(_ACTIVATIONS)} or None, got {activation!r}"
@@ -115,6 +133,15 @@ class MLP(eqx.Module):
         dtype=None,
     ) -> "MLP":
         """Build an MLP of `depth` layers (counting the readout, as for `SIREN.init`).
+
+        Args:
+            in_features: input dimension $d$.
+            hidden_features: width of every hidden layer.
+            out_features: output dimension $m$.
+            depth: number of layers including the linear readout (>= 2).
+            key: PRNG key, split once per layer.
+            activation: the hidden layers' activation, a name from ``MLP.activations``.
+            dtype: parameter dtype (default: JAX's default float).
 
         Raises:
             ValueError: `depth` < 2, a non-positive size, or an unknown `activation`.

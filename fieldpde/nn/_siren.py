@@ -35,6 +35,16 @@ LayerType = Literal["first", "hidden", "last"]
 def siren_weight_limit(layer_type: LayerType, in_features: int, omega: float, c: float) -> float:
     """Half-width $a$ of the uniform weight init $\\mathcal{U}(-a, a)$ for a SIREN layer.
 
+    Args:
+        layer_type: ``"first"`` ($a = 1/d_\\text{in}$), ``"hidden"``
+            ($a = \\sqrt{c/d_\\text{in}}/\\omega$) or ``"last"`` ($a = \\sqrt{c/d_\\text{in}}$).
+        in_features: the layer's input width $d_\\text{in}$.
+        omega: the layer's $\\omega$.
+        c: the Theorem-1 constant (6 in the paper).
+
+    Returns:
+        The half-width $a$.
+
     Example:
         >>> siren_weight_limit("hidden", 64, 30.0, 6.0) == (6 / 64) ** 0.5 / 30
         True
@@ -85,7 +95,17 @@ class SirenDense(eqx.Module):
         c: float = 6.0,
         dtype=None,
     ) -> "SirenDense":
-        """Draw a layer from the Sitzmann init for its regime."""
+        """Draw a layer from the Sitzmann init for its regime.
+
+        Args:
+            in_features: input width $d_\\text{in}$.
+            out_features: output width.
+            key: PRNG key of the weights and bias.
+            layer_type: ``"first"``, ``"hidden"`` or ``"last"`` (see `siren_weight_limit`).
+            omega: the layer's $\\omega$.
+            c: the Theorem-1 constant.
+            dtype: parameter dtype (default: JAX's default float).
+        """
         in_features = positive_int("in_features", in_features)
         out_features = positive_int("out_features", out_features)
         omega = positive_float("omega", omega)

@@ -50,7 +50,13 @@ def _second_directional(f: Callable[[jax.Array], jax.Array], x: jax.Array, v: ja
 def jacobian(u: Callable[..., Any], dims: Dims = None) -> Callable[..., jax.Array]:
     """Jacobian $\\partial u_j / \\partial x_i$ over the selected coordinates.
 
-    Returns a function of ``(x, *args)`` giving an array of shape ``u(x).shape + (k,)``.
+    Args:
+        u: pointwise field ``u(x, *args)`` of one point ``x`` of shape ``(d,)``.
+        dims: coordinates to differentiate along: None (all), an int, a sequence of ints
+            or a slice (see `resolve_dims`).
+
+    Returns:
+        A function of ``(x, *args)`` giving an array of shape ``u(x).shape + (k,)``.
 
     Example:
         >>> import jax.numpy as jnp
@@ -81,6 +87,14 @@ def grad(u: Callable[..., Any], dims: Dims = None) -> Callable[..., jax.Array]:
     `u` may return shape ``()`` or ``(1,)``; reverse mode gives all ``d`` partial
     derivatives in one pass, of which the selected ones are returned.
 
+    Args:
+        u: pointwise scalar field ``u(x, *args)`` of one point ``x`` of shape ``(d,)``.
+        dims: coordinates to differentiate along: None (all), an int, a sequence of ints
+            or a slice (see `resolve_dims`).
+
+    Returns:
+        A function of ``(x, *args)`` giving the gradient, shape ``(k,)``.
+
     Example:
         >>> import jax.numpy as jnp
         >>> g = grad(lambda x: x[0] ** 2 * x[1])
@@ -108,6 +122,14 @@ def divergence(u: Callable[..., Any], dims: Dims = None) -> Callable[..., jax.Ar
     """Divergence $\\sum_i \\partial u_i / \\partial x_{\\mathrm{dims}[i]}$ of a vector field.
 
     The output of `u` must have shape ``(k,)``, one component per selected coordinate.
+
+    Args:
+        u: pointwise vector field ``u(x, *args)`` of one point ``x`` of shape ``(d,)``.
+        dims: coordinates to differentiate along: None (all), an int, a sequence of ints
+            or a slice (see `resolve_dims`).
+
+    Returns:
+        A function of ``(x, *args)`` giving the divergence, a scalar.
 
     Example:
         >>> import jax.numpy as jnp
@@ -138,6 +160,14 @@ def divergence(u: Callable[..., Any], dims: Dims = None) -> Callable[..., jax.Ar
 
 def hessian(u: Callable[..., Any], dims: Dims = None) -> Callable[..., jax.Array]:
     """Hessian over the selected coordinates, shape ``u(x).shape + (k, k)``.
+
+    Args:
+        u: pointwise field ``u(x, *args)`` of one point ``x`` of shape ``(d,)``.
+        dims: coordinates to differentiate along: None (all), an int, a sequence of ints
+            or a slice (see `resolve_dims`).
+
+    Returns:
+        A function of ``(x, *args)`` giving an array of shape ``u(x).shape + (k, k)``.
 
     Example:
         >>> import jax.numpy as jnp
@@ -176,6 +206,9 @@ def laplacian(
         method: ``"forward"`` (forward-over-forward second directional derivatives, the
             default), ``"jvp_grad"`` (forward-over-reverse, scalar fields) or
             ``"hessian"`` (trace of the full `jax.hessian`, the textbook way; slowest).
+
+    Returns:
+        A function of ``(x, *args)`` giving the Laplacian, shape ``u(x).shape``.
 
     Example:
         >>> import jax.numpy as jnp

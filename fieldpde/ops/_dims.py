@@ -13,6 +13,23 @@ def resolve_dims(dims: Dims, d: int) -> tuple[int, ...]:
     `dims` may be ``None`` (all ``d`` coordinates), an ``int``, a sequence of ints or a
     ``slice``. Negative indices count from the end, so ``dims=-1`` picks the time
     coordinate of a space-time point ``(x, y, t)`` and ``dims=slice(0, -1)`` its space part.
+
+    Args:
+        dims: the selection.
+        d: the number of coordinates of a point.
+
+    Returns:
+        The selected indices, each in ``[0, d)``, in the order given.
+
+    Raises:
+        TypeError: `dims` is of another type.
+        ValueError: an index is out of range or repeated, or nothing is selected.
+
+    Example:
+        >>> resolve_dims(None, 3), resolve_dims(-1, 3), resolve_dims(slice(0, -1), 3)
+        ((0, 1, 2), (2,), (0, 1))
+        >>> resolve_dims([2, 0], 3)
+        (2, 0)
     """
     if dims is None:
         return tuple(range(d))

@@ -26,6 +26,12 @@ class FieldDerivatives(NamedTuple):
         value: ``(*batch, m)``, the field's output.
         grad: ``(*batch, m, k)``, derivatives along the ``k`` selected coordinates.
         laplacian: ``(*batch, m)``, the Laplacian over the selected coordinates.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> d = value_grad_laplacian(lambda x: x[..., :1] ** 3, jnp.array([[2.0]]))
+        >>> isinstance(d, FieldDerivatives), d.value.tolist(), d.grad.tolist(), d.laplacian.tolist()
+        (True, [[8.0]], [[[12.0]]], [[12.0]])
     """
 
     value: Float[Array, "*batch m"]
@@ -34,7 +40,22 @@ class FieldDerivatives(NamedTuple):
 
 
 def supports_forward_laplacian(field: Any) -> bool:
-    """Whether `field` propagates jets itself (and so gets the one-pass fast path)."""
+    """Whether `field` propagates jets itself (and so gets the one-pass fast path).
+
+    Args:
+        field: any callable field.
+
+    Returns:
+        True when `field` has a ``forward_laplacian`` method (`fieldpde.nn.SIREN`,
+        `fieldpde.nn.MLP`, ...), so that `value_grad_laplacian` runs in one forward pass.
+
+    Example:
+        >>> import jax
+        >>> from fieldpde.nn import SIREN
+        >>> net = SIREN.init(2, 8, 1, depth=2, key=jax.random.key(0))
+        >>> supports_forward_laplacian(net), supports_forward_laplacian(lambda x: x**2)
+        (True, False)
+    """
     return callable(getattr(field, "forward_laplacian", None))
 
 

@@ -346,7 +346,14 @@ def advection(
     takes `boundary_value`; the outflow node is updated with the second-order one-sided
     difference $(3u_N - 4u_{N-1} + u_{N-2})/(2h)$, as the equation needs no data there.
 
-    Arguments are those of `heat`, with `velocity` $a \ne 0$ in place of the diffusivity.
+    Args:
+        initial, bounds, shape, times, boundary_value, method: as for `heat`.
+        t0, solver, rtol, atol, max_steps: as for `heat`.
+        velocity: $a \ne 0$, in place of the diffusivity.
+        boundary: ``"periodic"`` (default) or ``"dirichlet"`` (data at the inflow end).
+
+    Returns:
+        An `xarray.Dataset` with ``u`` on dims ``("time", "x")``.
 
     Example:
         >>> import numpy as np
@@ -419,7 +426,14 @@ def burgers(
     $F = u^2/2$ (``"fd"``) or as $\partial_x F$ of the Fourier interpolant (``"spectral"``),
     so on a periodic grid $\sum_j u_j h$ is conserved exactly by the semi-discrete system.
 
-    Arguments are those of `heat`, with `viscosity` $\nu > 0$.
+    Args:
+        initial, bounds, shape, times, boundary_value, method: as for `heat`.
+        t0, solver, rtol, atol, max_steps: as for `heat`.
+        viscosity: $\nu > 0$.
+        boundary: ``"dirichlet"`` (default) or ``"periodic"``.
+
+    Returns:
+        An `xarray.Dataset` with ``u`` on dims ``("time", "x")``.
 
     Example:
         >>> import numpy as np
@@ -482,7 +496,12 @@ def wave(
     homogeneous or periodic data), so the saved energy drifts only by the time-stepping
     tolerance.
 
-    Arguments are those of `heat`, plus `initial_velocity` $u_t(x, t_0)$ and `speed` $c$.
+    Args:
+        initial, bounds, shape, times, boundary_value, method: as for `heat`.
+        t0, solver, rtol, atol, max_steps: as for `heat`.
+        initial_velocity: $u_t(x, t_0)$, a number, node values or a callable ``f(x)``.
+        speed: $c > 0$.
+        boundary: ``"dirichlet"`` (default) or ``"periodic"``.
 
     Returns:
         An `xarray.Dataset` with ``u`` and ``v`` ($= u_t$) on dims ``("time", "x")``.
@@ -546,6 +565,13 @@ def space_time_solution(dataset: Any, variable: str = "u") -> GridSolution:
     last), so ``sol(points)`` interpolates the reference at space-time points of shape
     ``(..., d + 1)``. On a periodic grid the node at the upper end of each axis, left out
     by the solver, is added back as a copy of the first.
+
+    Args:
+        dataset: the `xarray.Dataset` of `heat`, `advection`, `burgers` or `wave`.
+        variable: the data variable to interpolate.
+
+    Returns:
+        A `GridSolution` over space-time points.
 
     Example:
         >>> import numpy as np

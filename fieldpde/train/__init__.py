@@ -1,4 +1,4 @@
-"""Training: `fit` a field to a `Problem`, checkpoints, and a generic `minimize` loop."""
+"""Training: `fit` a field to a `Problem`, checkpoints, `minimize` and `fit_snapshots`."""
 
 from ._adaptive import AdaptiveSampling as AdaptiveSampling
 from ._causal import Causal as Causal
@@ -8,3 +8,4 @@ from ._checkpoint import save_checkpoint as save_checkpoint
 from ._fit import FitResult as FitResult
 from ._fit import fit as fit
 from ._minimize import minimize as minimize
+from ._snapshots import fit_snapshots as fit_snapshots

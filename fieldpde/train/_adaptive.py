@@ -26,6 +26,18 @@ class AdaptiveSampling(eqx.Module):
         pool_factor: candidates per kept point.
         k: exponent of the residual in the sampling density.
         c: uniform share added to the density (``c = 0``: pure residual sampling).
+
+    Example:
+        With ``c = 0`` points go only where the residual is non-zero (here $x > 1/2$):
+
+        >>> import jax
+        >>> from fieldpde.constraints import Residual
+        >>> from fieldpde.domains import Interval
+        >>> pde = Residual(lambda x, d: d.value - (x[0] > 0.5), Interval(0.0, 1.0), num_points=16)
+        >>> batch = AdaptiveSampling(c=0.0).resample(pde, lambda x: 0.0 * x, None,
+        ...     jax.random.key(0))
+        >>> batch.points.shape, bool((batch.points > 0.5).all())
+        ((16, 1), True)
     """
 
     pool_factor: int = eqx.field(static=True, default=4)

@@ -106,6 +106,21 @@ class CausalResidual(AbstractConstraint):
     Attributes:
         inner: the wrapped constraint (a `Residual` on a `SpaceTime` domain).
         epsilon, chunks: as in `Causal`.
+
+    Example:
+        For $u = t$ the residual $u_t$ of $u_t = 0$ is 1 in every chunk, so chunk $i$ gets
+        the weight $e^{-\varepsilon i}$:
+
+        >>> import jax
+        >>> from fieldpde.constraints import Residual
+        >>> from fieldpde.domains import Interval, TimeInterval
+        >>> cyl = Interval(0.0, 1.0) * TimeInterval(0.0, 1.0)
+        >>> pde = Residual(lambda x, d: d.grad[0, 1], cyl, num_points=64)
+        >>> causal = CausalResidual(pde, epsilon=1.0, chunks=4)
+        >>> losses, weights = causal.chunk_losses(lambda x: x[..., 1:], causal.sample(
+        ...     jax.random.key(0)))
+        >>> losses.round(6).tolist(), weights.round(3).tolist()
+        ([1.0, 1.0, 1.0, 1.0], [1.0, 0.368, 0.135, 0.05])
     """
 
     inner: AbstractConstraint

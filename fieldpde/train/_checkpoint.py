@@ -46,7 +46,26 @@ def save_checkpoint(
     history: dict[str, np.ndarray],
     meta: dict[str, Any] | None = None,
 ) -> None:
-    """Save a training state pytree, the step reached and the loss history."""
+    """Save a training state pytree, the step reached and the loss history.
+
+    The file is replaced atomically: an interrupted write never leaves a broken checkpoint.
+
+    Args:
+        path: the file to write (its folder is created if needed).
+        state: any pytree of arrays (model, optimiser state, key, ...).
+        step: the step reached.
+        history: loss curves, name -> numpy array.
+        meta: more JSON-serialisable information (e.g. a status), stored in ``meta.json``.
+
+    Example:
+        >>> import os, tempfile, numpy as np, jax.numpy as jnp
+        >>> path = os.path.join(tempfile.mkdtemp(), "run.ckpt")
+        >>> save_checkpoint(path, {"w": jnp.arange(3.0)}, step=7,
+        ...     history={"loss": np.array([1.0, 0.5])}, meta={"status": "running"})
+        >>> state, step, history, meta = load_checkpoint(path, {"w": jnp.zeros(3)})
+        >>> state["w"].tolist(), step, history["loss"].tolist(), meta["status"]
+        ([0.0, 1.0, 2.0], 7, [1.0, 0.5], 'running')
+    """
     leaves = io.BytesIO()
     eqx.tree_serialise_leaves(leaves, state)
     hist = io.BytesIO()
@@ -64,12 +83,28 @@ def load_checkpoint(
 ) -> tuple[Any, int, dict[str, np.ndarray], dict[str, Any]]:
     """Read a checkpoint into the structure of `like`.
 
+    Args:
+        path: a file written by `save_checkpoint`.
+        like: a pytree with the structure, shapes and dtypes of the saved state (its
+            values are not used).
+
     Returns:
-        ``(state, step, history, meta)``.
+        ``(state, step, history, meta)``: the state in the structure of `like`, the step
+        reached, the loss curves and the ``meta.json`` dict.
 
     Raises:
         ValueError: the file is not a fieldpde checkpoint, is truncated or corrupt, or was
             written for a model of a different structure.
+
+    Example:
+        >>> import os, tempfile, jax.numpy as jnp
+        >>> path = os.path.join(tempfile.mkdtemp(), "run.ckpt")
+        >>> save_checkpoint(path, (jnp.ones(2), jnp.int32(3)), step=1, history={})
+        >>> load_checkpoint(path, (jnp.zeros(2), jnp.int32(0)))[0][1].item()
+        3
+        >>> load_checkpoint(path, (jnp.zeros(5), jnp.int32(0)))  # another model
+        Traceback (most recent call last):
+        ValueError: ... is not a readable fieldpde checkpoint for this model: ...
     """
     path = Path(path)
     try:
