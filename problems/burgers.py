@@ -16,8 +16,9 @@ Glorot-normal weights, zero biases) trained by L-BFGS alone on one fixed Sobol b
 which meets the initial and boundary data exactly, so only the PDE residual is trained.
 `fieldpde solve burgers` (float64, shared 2-core machine): relative L2 4.4e-4 after the
 default 6500 L-BFGS steps in 754 s (load average 2.4-4); ``--lbfgs-steps 5000``: 6.8e-4 in
-603 s (load ~6); 4000: 9.5e-4 in 358 s. 8000 points and 6000 steps gave 1.2e-3 in 651 s. A SIREN (``activation="siren"``:
-32x5, omega 4, Adam 1000 + L-BFGS 1000) reached 2.9e-2 in 29 min; see docs/benchmarks.md.
+603 s (load ~6); 4000: 9.5e-4 in 358 s. 8000 points and 6000 steps gave 1.2e-3 in 651 s.
+A SIREN (``activation="siren"``: 32x5, omega 4, Adam 1000 + L-BFGS 1000) reached 2.9e-2 in
+29 min; see docs/benchmarks.md.
 """
 
 import os
