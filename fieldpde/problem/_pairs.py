@@ -23,8 +23,35 @@ from ..constraints._base import Norm
 from ..domains import Box
 
 
+class AbstractOverParameters(AbstractConstraint):
+    """A space constraint integrated over the parameter box as well (shared by the wrappers).
+
+    Its weight and norm are the wrapped constraint's; its region is space x parameters, so
+    its measure is the product of the two.
+    """
+
+    constraint: eqx.AbstractVar[AbstractConstraint]
+    parameters: eqx.AbstractVar[Box]
+
+    @property
+    def weight(self) -> float:
+        return self.constraint.weight
+
+    @property
+    def norm(self) -> Norm:
+        return self.constraint.norm
+
+    @property
+    def measure(self) -> float:
+        return self.constraint.measure * self.parameters.measure
+
+    @property
+    def num_points(self) -> int:
+        return self.constraint.num_points
+
+
 @final
-class WithParameterPairs(AbstractConstraint):
+class WithParameterPairs(AbstractOverParameters):
     r"""A `Residual` on the space domain, evaluated at all pairs of points and parameters.
 
     Residual functions receive the concatenated point ``(x, mu)`` as with
@@ -78,22 +105,6 @@ class WithParameterPairs(AbstractConstraint):
             "num_parameters_per_batch", num_parameters_per_batch
         )
         self.method = method
-
-    @property
-    def weight(self) -> float:
-        return self.constraint.weight
-
-    @property
-    def norm(self) -> Norm:
-        return self.constraint.norm
-
-    @property
-    def measure(self) -> float:
-        return self.constraint.measure * self.parameters.measure
-
-    @property
-    def num_points(self) -> int:
-        return self.constraint.num_points
 
     def with_num_points(self, n: int) -> "WithParameterPairs":
         """A copy drawing `n` space points (and the same number of parameters) per step."""

@@ -19,9 +19,8 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._tree import with_static
 from ..constraints import AbstractConstraint, Batch, Periodic, Residual
-from ..constraints._base import Norm
 from ..domains import AbstractDomain, Box
-from ._pairs import WithParameterPairs
+from ._pairs import AbstractOverParameters, WithParameterPairs
 from ._problem import Problem, _named
 
 
@@ -30,7 +29,7 @@ def _concat(points: Array, mu: Array) -> Array:
 
 
 @final
-class WithParameters(AbstractConstraint):
+class WithParameters(AbstractOverParameters):
     r"""A space constraint evaluated at points $(x_i, \mu_i)$, $\mu_i$ drawn from a box.
 
     Its measure is $|\Omega_m|\,|M|$; space derivatives only (a `Residual`'s default
@@ -81,22 +80,6 @@ class WithParameters(AbstractConstraint):
         self.parameters = parameters
         self.space_dim = space_dim
         self.method = method
-
-    @property
-    def weight(self) -> float:
-        return self.constraint.weight
-
-    @property
-    def norm(self) -> Norm:
-        return self.constraint.norm
-
-    @property
-    def measure(self) -> float:
-        return self.constraint.measure * self.parameters.measure
-
-    @property
-    def num_points(self) -> int:
-        return self.constraint.num_points
 
     def with_num_points(self, n: int) -> "WithParameters":
         """A copy drawing `n` points (and parameter values) per step."""
