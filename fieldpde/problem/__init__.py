@@ -13,5 +13,6 @@ from ._parametric import SplitInput as SplitInput
 from ._parametric import WithParameters as WithParameters
 from ._parametric import split_input as split_input
 from ._problem import Problem as Problem
+from ._projection import ResidualProjection as ResidualProjection
 from ._surrogate import BasisSurrogate as BasisSurrogate
 from ._surrogate import GridQuery as GridQuery

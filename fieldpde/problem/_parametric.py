@@ -258,11 +258,18 @@ class ParametricProblem(eqx.Module):
         return mu
 
     def bind(self, field: Any, mu: Any) -> Callable[[Array], Array]:
-        """The field at one parameter value: a function of space points ``(..., d)``."""
+        """The field at one parameter value: a function of space points ``(..., d)``.
+
+        A field that is not a function of points but answers on a grid (a
+        `ResidualProjection`: anything with ``on_grid`` and no ``__call__``) is evaluated
+        through ``field.on_grid(x)(mu)``.
+        """
         mu = self._mu(mu)
 
         def at(x):
             x = jnp.asarray(x)
+            if not callable(field) and callable(getattr(field, "on_grid", None)):
+                return field.on_grid(x)(jnp.asarray(mu, x.dtype))
             m = jnp.broadcast_to(jnp.asarray(mu, x.dtype), x.shape[:-1] + mu.shape)
             return field(_concat(x, m))
 

@@ -245,14 +245,14 @@ class BasisSurrogate(eqx.Module):
             lap=jnp.einsum("...r,...rm->...m", phi.lap, C),
             lap_rows=jet.lap_rows,
         )
-        return self._outer(xj, inner, lambda j: j)
+        return self._outer(xj, inner)
 
-    def _outer(self, xj: Jet, inner: Jet, expand: Callable[[Jet], Jet]) -> Jet:
-        r"""$g + D \cdot$ `inner`, with the jets of $D$ and $g$ at `xj` passed through `expand`."""
+    def _outer(self, xj: Jet, inner: Jet) -> Jet:
+        r"""$g + D \cdot$ `inner`, with the jets of $D$ and $g$ taken at `xj`."""
         if self.distance is not None:
-            inner = expand(xj.pointwise(self.distance)) * inner
+            inner = xj.pointwise(self.distance) * inner
         if self.boundary is not None:
-            inner = expand(xj.pointwise(self.boundary)) + inner
+            inner = xj.pointwise(self.boundary) + inner
         return inner
 
     def pair_derivatives(
@@ -294,24 +294,77 @@ class BasisSurrogate(eqx.Module):
                 f"`x` and `mu` passed to BasisSurrogate.pair_derivatives must be 2-D, got "
                 f"shapes {x.shape} and {mu.shape}"
             )
-        xj = Jet.from_input(x, dims, laplacian_dims)
-        phi = self.nif.shape_net.forward_laplacian(xj)
+        psi, g = self.basis_derivatives(x, dims=dims, laplacian_dims=laplacian_dims)
         coef = self.coefficients(mu)
-        C, c = coef[:, :-1, :], coef[:, -1, :]
-        inner = Jet(
-            value=jnp.einsum("ir,jrm->ijm", phi.value, C) + c,
-            jac=jnp.einsum("ikr,jrm->ijkm", phi.jac, C),
-            lap=jnp.einsum("ir,jrm->ijm", phi.lap, C),
-            lap_rows=xj.lap_rows,
+        return FieldDerivatives(
+            jnp.einsum("ir,jrm->ijm", psi.value, coef) + g.value[:, None],
+            jnp.einsum("irk,jrm->ijmk", psi.grad, coef) + g.grad[:, None],
+            jnp.einsum("ir,jrm->ijm", psi.laplacian, coef) + g.laplacian[:, None],
         )
 
-        def expand(j: Jet) -> Jet:  # a jet over the points, broadcast along the parameters
-            return Jet(
-                value=j.value[:, None], jac=j.jac[:, None], lap=j.lap[:, None], lap_rows=j.lap_rows
+    def basis_derivatives(
+        self,
+        x: Float[Array, "n d"],
+        *,
+        dims: Any = None,
+        laplacian_dims: Any = None,
+    ) -> tuple[FieldDerivatives, FieldDerivatives]:
+        r"""Value, space gradient and Laplacian of the basis $\psi$ and of the lift $g$.
+
+        Space derivatives of $u(\cdot;\mu) = g + \psi K(\mu)$ are those of $\psi$
+        contracted with $K(\mu)$, plus those of $g$: this is all a parameter-independent
+        pass over the points needs (`pair_derivatives`, `ResidualProjection`).
+
+        Args:
+            x: space points, shape ``(n, d)``.
+            dims: space coordinates to differentiate along (default all ``d``).
+            laplacian_dims: coordinates the Laplacian sums over (default `dims`).
+
+        Returns:
+            ``(psi, g)``: `fieldpde.ops.FieldDerivatives` with shapes ``(n, R+1)``,
+            ``(n, R+1, k)``, ``(n, R+1)`` for the basis and ``(n, m)``, ``(n, m, k)``,
+            ``(n, m)`` for the lift.
+
+        Example:
+            >>> import jax, jax.numpy as jnp
+            >>> model = BasisSurrogate.init(2, 8, 1, depth=2, rank=3, mu_lo=[0.0],
+            ...                             mu_hi=[1.0], key=jax.random.key(0))
+            >>> psi, g = model.basis_derivatives(jnp.zeros((5, 2)))
+            >>> psi.grad.shape, g.laplacian.shape, bool(jnp.all(psi.value[:, -1] == 1.0))
+            ((5, 4, 2), (5, 1), True)
+        """
+        x = last_axis("x", x, self.space_dim, "BasisSurrogate.basis_derivatives")
+        if x.ndim != 2:
+            raise ValueError(
+                f"`x` passed to BasisSurrogate.basis_derivatives must be 2-D, got shape {x.shape}"
+            )
+        xj = Jet.from_input(x, dims, laplacian_dims)
+        phi = self.nif.shape_net.forward_laplacian(xj)
+        ones = jnp.ones(phi.value.shape[:-1] + (1,), phi.value.dtype)
+        psi = Jet(
+            value=jnp.concatenate([phi.value, ones], axis=-1),
+            jac=jnp.concatenate([phi.jac, jnp.zeros_like(phi.jac[..., :1])], axis=-1),
+            lap=jnp.concatenate([phi.lap, jnp.zeros_like(ones)], axis=-1),
+            lap_rows=xj.lap_rows,
+        )
+        if self.distance is not None:
+            psi = xj.pointwise(self.distance) * psi
+        m = self.out_features
+        if self.boundary is None:
+            zero = jnp.zeros((x.shape[0], m), psi.value.dtype)
+            g = Jet(value=zero, jac=jnp.zeros(psi.jac.shape[:-1] + (m,), zero.dtype), lap=zero)
+        else:
+            g = xj.pointwise(self.boundary)
+            g = Jet(
+                value=jnp.broadcast_to(g.value, (x.shape[0], m)),
+                jac=jnp.broadcast_to(g.jac, psi.jac.shape[:-1] + (m,)),
+                lap=jnp.broadcast_to(g.lap, (x.shape[0], m)),
             )
 
-        out = self._outer(xj, inner, expand)
-        return FieldDerivatives(out.value, jnp.swapaxes(out.jac, -1, -2), out.lap)
+        def derivatives(j: Jet) -> FieldDerivatives:
+            return FieldDerivatives(j.value, jnp.swapaxes(j.jac, -1, -2), j.lap)
+
+        return derivatives(psi), derivatives(g)
 
     def on_grid(self, x: Float[Array, "n d"]) -> "GridQuery":
         """Precompute the basis and lift at space points `x` for fast queries over ``mu``.
@@ -336,7 +389,8 @@ class GridQuery(eqx.Module):
     Attributes:
         basis: $\psi$ at the points, shape ``(*grid, R + 1)``.
         lift: $g$ at the points, shape ``(*grid, m)``.
-        model: the `BasisSurrogate` (its parameter net gives the coefficients).
+        model: what gives the coefficients: the `BasisSurrogate` (its parameter net) or a
+            `ResidualProjection` (least squares on the PDE residual).
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -351,7 +405,7 @@ class GridQuery(eqx.Module):
 
     basis: Float[Array, "*grid r"]
     lift: Float[Array, "*grid m"]
-    model: BasisSurrogate
+    model: Any  # BasisSurrogate or ResidualProjection: anything with `coefficients(mu)`
 
     def __call__(self, mu: Float[Array, "*b p"]) -> Float[Array, "..."]:
         """The field at the stored points for ``mu`` of shape ``(P,)`` or a batch ``(B, P)``.
