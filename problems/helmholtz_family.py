@@ -6,19 +6,23 @@ $\sigma = 0.2$. The range stops below the first Dirichlet eigenvalue of $-\Delta
 ($k^2 = \pi^2/2$, $k \approx 2.22$), where the problem has no solution; across it the
 response of the lowest mode grows about fivefold, so the solutions change shape and size.
 
-The surrogate is a `SIREN` over $(x, y, k)$ under a hard Dirichlet transform that acts on
-$(x, y)$, trained physics-informed (the PDE residual only, no solution data) with $k$
-drawn alongside the collocation points. It is checked against the finite-difference
-solution (`fieldpde.reference.helmholtz_fd`, 257^2 nodes) at held-out wavenumbers, and
-its 256x256-grid answer for a new $k$ is timed against the FD solve of that $k$.
-``--model basis`` trains a `BasisSurrogate` instead (NIF's last-layer form: a basis of
-$(x, y)$ cached on the grid, coefficients from $k$), whose query on a seen grid is a
-matrix-vector product. The script body is `fieldpde.problem.family_main`.
+The default surrogate is a `BasisSurrogate` (NIF's last-layer form): a SIREN basis of
+$(x, y)$, zero on the walls, whose coefficients for a given $k$ come from a parameter net.
+It is trained physics-informed only (the PDE residual, no solution data), each step taking
+the residual at every pair of 2048 points and 16 wavenumbers. A new $k$ is then answered
+by a `ResidualProjection`: the coefficients are solved by least squares on the PDE
+residual at 512 points (the equation is linear in $u$), and the field on a grid is one
+matrix-vector product with the basis cached there. That is checked against the
+finite-difference solution (`fieldpde.reference.helmholtz_fd`, 257^2 nodes) at held-out
+wavenumbers and timed against the FD solve of a new $k$ on a 256x256 grid: about 1e-4
+relative L2 and 130x faster (10 000 Adam steps, under a minute; docs/benchmarks.md).
+``--coefficients net`` reads the coefficients off the parameter net instead (1-2e-2 near
+the resonance); ``--model siren --coefficients net --pairs 0 --points 4096 --steps 4000
+--lbfgs-steps 1000`` trains a plain SIREN over $(x, y, k)$ (2e-3 to 9.5e-3, 15x). The
+script body is `fieldpde.problem.family_main`.
 
     python problems/helmholtz_family.py            # train, evaluate, save out/helmholtz_family.eqx
-    python problems/helmholtz_family.py --steps 300 --lbfgs-steps 0   # a quick run
-    python problems/helmholtz_family.py --model basis --pairs 16 --points 2048 \
-        --steps 3000 --lbfgs-steps 5000   # the cached-grid surrogate
+    python problems/helmholtz_family.py --steps 500   # a quick run
 """
 
 import functools
@@ -38,13 +42,15 @@ QUERY = (1.55, 0.83, 1.21, 1.77, 0.64)
 MODELS = ("siren", "basis")
 
 DEFAULTS = dict(
-    model="siren",
-    steps=4000,
-    points=4096,
-    parameters_per_batch=None,
+    model="basis",
+    coefficients="projection",
+    projection_points=512,
+    steps=10000,
+    points=2048,
+    parameters_per_batch=16,
     learning_rate=2e-3,
     resample_every=50,
-    lbfgs_steps=1000,
+    lbfgs_steps=0,
     lbfgs_points=8192,
     width=32,
     depth=4,

@@ -169,8 +169,9 @@ def time_query(
     per-$\mu$ work; the one-off cost of the basis on the grid is `QueryTiming.cache_setup`.
 
     Args:
-        field: the surrogate over concatenated points ``(x, mu)``; a `BasisSurrogate` (any
-            field with ``on_grid``) is also timed through its cached `GridQuery`.
+        field: the surrogate over concatenated points ``(x, mu)``; a `BasisSurrogate` or
+            `ResidualProjection` (any field with ``on_grid``) is also timed through its
+            cached `GridQuery` (uncached, a `ResidualProjection` builds it per call).
         bounds: the space box, one ``(lo, hi)`` pair per axis.
         mus: the new parameter values, one timed call each (medians are reported).
         solve: ``solve(mu, n)`` running the reference solver (uncached) on the same grid.
@@ -197,6 +198,8 @@ def time_query(
 
     @eqx.filter_jit
     def uncached(f, x, mu):
+        if not callable(f):  # a ResidualProjection: everything from scratch on this grid
+            return f.on_grid(x)(mu)
         return f(jnp.concatenate([x, jnp.broadcast_to(mu, x.shape[:-1] + mu.shape)], axis=-1))
 
     jax.block_until_ready(uncached(field, pts, jnp.asarray(warm, dtype)))
@@ -296,13 +299,17 @@ def family_main(
     """The body of a parametric-family script: train, save, reload, check, time.
 
     Parses `argv` (``--steps``, ``--lbfgs-steps``, ``--points``, ``--lr``, ``--seed``,
-    ``--fd-shape``, ``--query-grid``, ``--out``; with `models`, ``--model``; with a
-    ``parameters_per_batch`` default, ``--pairs``), trains
+    ``--fd-shape``, ``--query-grid``, ``--out``, ``--coefficients``,
+    ``--projection-points``; with `models`, ``--model``; with a ``parameters_per_batch``
+    default, ``--pairs``), trains
     ``field(key, dtype=float32[, model=...])`` physics-informed on ``family(points=...)`` by
     `fieldpde.train.fit`, saves it to ``OUT/NAME.eqx`` (``OUT/NAME_MODEL.eqx`` for a model
     other than the default) and reloads it as a later session would, then prints the
     relative L2 error at each held-out $\\mu$ against ``solve(mu, fd_shape)`` and the
-    `time_query` table on the query grid.
+    `time_query` table on the query grid. With ``--coefficients projection`` a basis
+    model answers through its `ResidualProjection` (coefficients by least squares on the
+    PDE residual at ``--projection-points`` Sobol points); the parameter net's errors are
+    printed beside it.
 
     Args:
         argv: command-line arguments (``None``: ``sys.argv[1:]``).
@@ -317,15 +324,18 @@ def family_main(
         defaults: ``steps``, ``lbfgs_steps``, ``points``, ``learning_rate``,
             ``resample_every``, ``lbfgs_points``, ``fd_shape``; with `models`, ``model``;
             optionally ``parameters_per_batch`` (passed to `family`, ``None`` for one
-            parameter value per point).
+            parameter value per point), ``coefficients`` (``"net"`` or
+            ``"projection"``) and ``projection_points``.
         models: the model kinds ``field`` accepts (empty: it takes no ``model``).
         out: the default output folder.
 
     Returns:
-        ``errors`` (``{mu: error}``, keyed as in `held_out_errors`), ``timing``
+        ``errors`` (``{mu: error}``, keyed as in `held_out_errors`, of the answer),
+        ``errors_net`` (the parameter net's; the same without projection), ``timing``
         (`QueryTiming`), ``t_net`` (uncached surrogate seconds), ``t_cached`` (or
         ``None``), ``t_fd``, ``result`` (the `FitResult`), ``field`` (the reloaded
-        surrogate), ``path`` and ``model``.
+        surrogate), ``answer`` (what answers a new mu: the surrogate or its
+        `ResidualProjection`), ``path`` and ``model``.
 
     Example:
         >>> family_main  # doctest: +ELLIPSIS
@@ -353,6 +363,19 @@ def family_main(
             help="parameter values per step, residual at every (point, value) pair "
             "(0: one value per point)",
         )
+    parser.add_argument(
+        "--coefficients",
+        choices=["net", "projection"],
+        default=defaults.get("coefficients", "net"),
+        help="basis models: coefficients for a new mu from the parameter net, or by least "
+        "squares on the PDE residual (ResidualProjection; linear PDEs)",
+    )
+    parser.add_argument(
+        "--projection-points",
+        type=int,
+        default=defaults.get("projection_points", 512),
+        help="collocation points of the residual projection",
+    )
     args = parser.parse_args(argv)
 
     fam_kwargs = {"parameters_per_batch": args.pairs or None} if pairs else {}
@@ -384,14 +407,27 @@ def family_main(
     save_surrogate(path, result.field, result=result, meta=meta)
     surrogate, _ = load_surrogate(path, init)  # what a later session would do
 
-    errors = held_out_errors(
-        fam, surrogate, held_out, reference=lambda mu: solve(mu, args.fd_shape)
-    )
+    def errors_of(f):
+        return held_out_errors(fam, f, held_out, reference=lambda mu: solve(mu, args.fd_shape))
+
+    errors = errors_net = errors_of(surrogate)
+    answer = surrogate
+    if args.coefficients == "projection":
+        from ._projection import ResidualProjection
+
+        answer = ResidualProjection.for_family(
+            fam, surrogate, points=args.projection_points, key=jax.random.key(args.seed + 2)
+        )
+        errors = errors_of(answer)
     bounds = list(zip(fam.space.lo, fam.space.hi, strict=True))
-    timing = time_query(surrogate, bounds, query_mus, solve, n=args.query_grid)
-    print(f"{'mu':>18} {'rel. L2 vs FD':>14}")
+    timing = time_query(answer, bounds, query_mus, solve, n=args.query_grid)
+    projected = answer is not surrogate
+    columns = ("(net)", "(projection)") if projected else ("",)
+    print(f"{'mu':>18} " + " ".join(f"{'rel. L2 vs FD ' + c:>27}" for c in columns))
     for mu, err in errors.items():
-        print(f"{', '.join(f'{v:.3g}' for v in np.atleast_1d(mu)):>18} {err:14.3e}")
+        row = (errors_net[mu], err) if projected else (err,)
+        label = ", ".join(f"{v:.3g}" for v in np.atleast_1d(mu))
+        print(f"{label:>18} " + " ".join(f"{e:27.3e}" for e in row))
     n = args.query_grid
     print(
         f"new mu on a {n}^2 grid: FD solve {1e3 * timing.reference:.1f} ms; surrogate "
@@ -405,12 +441,14 @@ def family_main(
     print(f"saved {path}")
     return {
         "errors": errors,
+        "errors_net": errors_net,
         "timing": timing,
         "t_net": timing.uncached,
         "t_cached": timing.cached,
         "t_fd": timing.reference,
         "result": result,
         "field": surrogate,
+        "answer": answer,
         "path": path,
         "model": model,
     }
