@@ -2,6 +2,7 @@
 ``fieldpde predict FIELD``."""
 
 import argparse
+import functools
 import importlib.util
 import os
 import sys
@@ -91,6 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("--points", type=int, help="collocation points per step")
     solve.add_argument("--lr", type=float, help="peak learning rate")
     solve.add_argument("--seed", type=int, default=0)
+    solve.add_argument(
+        "--starts",
+        type=int,
+        help="initialisations probed for the problem's probe_steps before the best one "
+        "trains on (default: the problem's, else 1)",
+    )
     solve.add_argument(
         "--x64",
         action=argparse.BooleanOptionalAction,
@@ -201,6 +208,7 @@ def solve(args: argparse.Namespace) -> dict:
         ("learning_rate", args.lr),
         ("x64", args.x64),
         ("grid", args.grid),
+        ("starts", args.starts),
     ):
         if value is not None:
             settings[name] = value
@@ -209,24 +217,33 @@ def solve(args: argparse.Namespace) -> dict:
     jax.config.update("jax_enable_x64", bool(settings.get("x64", False)))
     import jax.numpy as jnp
 
+    from ._checks import positive_int
     from .io import evaluate_on_grid
-    from .train import fit
+    from .train import fit, fit_best_of
 
     dtype = jnp.float64 if settings.get("x64") else jnp.float32
     problem = module.problem(points=settings["points"])
-    field = module.field(jax.random.key(args.seed), dtype=dtype)
+    starts = positive_int("--starts", settings.get("starts", 1))
+    probe_steps = settings.get("probe_steps", 300)
+    seed_key = jax.random.key(args.seed)  # start 0 is the single-start field
+    keys = [seed_key] + [jax.random.fold_in(seed_key, i) for i in range(1, starts)]
+    fields = [module.field(k, dtype=dtype) for k in keys]
+    best_of = f", best of {starts} starts after {probe_steps} steps" if starts > 1 else ""
     print(
         f"fieldpde solve {problem.name}: {settings['steps']} Adam steps + "
         f"{settings.get('lbfgs_steps', 0)} L-BFGS steps, {settings['points']} points/step, "
-        f"{'float64' if settings.get('x64') else 'float32'}",
+        f"{'float64' if settings.get('x64') else 'float32'}{best_of}",
         flush=True,
     )
     lbfgs_points = settings.get("lbfgs_points")
     if lbfgs_points is not None and args.points is not None:
         lbfgs_points = max(lbfgs_points * args.points // module.DEFAULTS["points"], 1)
-    result = fit(
+    run = fit
+    if starts > 1:
+        run = functools.partial(fit_best_of, probe_steps=probe_steps)
+    result = run(
         problem,
-        field,
+        fields if starts > 1 else fields[0],
         key=jax.random.key(args.seed + 1),
         steps=settings["steps"],
         learning_rate=settings.get("learning_rate", 1e-3),

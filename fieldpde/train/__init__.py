@@ -1,6 +1,8 @@
-"""Training: `fit` a field to a `Problem`, checkpoints, `minimize` and `fit_snapshots`."""
+"""Training: `fit` a field to a `Problem` (`fit_best_of` over several initialisations),
+checkpoints, `minimize` and `fit_snapshots`."""
 
 from ._adaptive import AdaptiveSampling as AdaptiveSampling
+from ._best_of import fit_best_of as fit_best_of
 from ._causal import Causal as Causal
 from ._causal import CausalResidual as CausalResidual
 from ._checkpoint import load_checkpoint as load_checkpoint
