@@ -65,6 +65,10 @@ def test_probe_within_the_lbfgs_phase_and_a_failed_start_is_never_chosen():
 def test_errors_name_the_argument():
     with pytest.raises(ValueError, match="`fields`"):
         fit_best_of(PROBLEM, [], key=jax.random.key(0), probe_steps=5, steps=10, **KW)
+    with pytest.raises(ValueError, match="`resume`"):
+        fit_best_of(
+            PROBLEM, [_net(0)], key=jax.random.key(0), probe_steps=5, steps=10, resume="x", **KW
+        )
     with pytest.raises(ValueError, match="`probe_steps`"):
         fit_best_of(PROBLEM, [_net(0)], key=jax.random.key(0), probe_steps=0, steps=10, **KW)
 

@@ -204,7 +204,7 @@ class ResidualProjection(eqx.Module):
         linear = A @ K.reshape(-1) + b
         scale = float(jnp.max(jnp.abs(direct))) + float(jnp.max(jnp.abs(b)))
         gap = float(jnp.max(jnp.abs(direct - linear)))
-        tol = 1e3 * float(jnp.finfo(A.dtype).eps) * max(scale, 1.0)
+        tol = float(jnp.sqrt(jnp.finfo(A.dtype).eps)) * max(scale, 1.0)  # rounding, not curvature
         if not gap <= tol:
             raise ValueError(
                 "the residual of `constraint` is not affine in the field (a nonlinear PDE?): "

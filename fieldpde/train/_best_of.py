@@ -44,7 +44,8 @@ def fit_best_of(
         probe_steps: optimiser steps each start gets before the choice.
         steps: first-order optimiser steps of the whole run.
         lbfgs_steps: L-BFGS steps of the whole run.
-        **kwargs: anything else `fit` takes (learning rate, points, ``progress``, ...).
+        **kwargs: anything else `fit` takes (learning rate, points, ``progress``, ...);
+            ``checkpoint`` applies to the continued run only, ``resume`` is refused.
 
     Returns:
         The `FitResult` of the chosen start: its probe's history followed by the rest of
@@ -52,7 +53,8 @@ def fit_best_of(
         ``message`` listing each start's probe loss.
 
     Raises:
-        ValueError: `fields` is empty, or `probe_steps` is not a positive integer.
+        ValueError: `fields` is empty, `probe_steps` is not a positive integer, or
+            ``resume`` is given.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -69,6 +71,10 @@ def fit_best_of(
     fields = list(fields)
     if not fields:
         raise ValueError("`fields` must hold at least one initial field")
+    if kwargs.get("resume") is not None:
+        raise ValueError("`resume` is not supported by fit_best_of: resume the run with `fit`")
+    # the probes write no checkpoints; the continued run writes them (if asked)
+    later = {k: kwargs.pop(k) for k in ("checkpoint", "checkpoint_every") if k in kwargs}
     probe_steps = positive_int("probe_steps", probe_steps)
     steps, lbfgs_steps = int(steps), int(lbfgs_steps)
     adam_probe = min(steps, probe_steps)
@@ -86,8 +92,7 @@ def fit_best_of(
     message = f"best of {len(fields)} starts (probe losses {summary}): start {best}; "
     if not chosen.ok or rest_adam + rest_lbfgs == 0:
         return _joined(chosen, None, message + chosen.message, time.perf_counter() - t0)
-    kwargs = dict(kwargs)
-    kwargs["params"] = chosen.params
+    kwargs = {**kwargs, **later, "params": chosen.params}
     rest = fit(
         problem,
         chosen.field,
