@@ -29,10 +29,9 @@ import functools
 
 import numpy as np
 
-from fieldpde import SIREN
-from fieldpde.constraints import BoxDistance, HardDirichlet, Residual
+from fieldpde.constraints import Residual
 from fieldpde.domains import Box
-from fieldpde.problem import BasisSurrogate, ParametricProblem, family_main
+from fieldpde.problem import ParametricProblem, family_field, family_main
 
 SPACE = Box([-1.0, -1.0], [1.0, 1.0])
 PARAMETERS = Box([0.5], [2.0])
@@ -90,14 +89,6 @@ def family(
     )
 
 
-_space_distance = BoxDistance(SPACE.lo, SPACE.hi)
-
-
-def space_distance(p):
-    """The box distance of the space part of a point ``(x, y, k)``: zero on the walls."""
-    return _space_distance(p[:2])
-
-
 def field(
     key,
     *,
@@ -114,27 +105,17 @@ def field(
     ``model="basis"``: a `BasisSurrogate` with `rank` basis functions of ``(x, y)`` and a
     parameter net over k (a new k on a seen grid is one matrix-vector product).
     """
-    if model == "siren":
-        net = SIREN.init(
-            3, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega, dtype=dtype
-        )
-        return HardDirichlet(net, 0.0, space_distance)
-    if model == "basis":
-        return BasisSurrogate.init(
-            2,
-            width,
-            1,
-            depth=depth,
-            rank=rank,
-            mu_lo=PARAMETERS.lo,
-            mu_hi=PARAMETERS.hi,
-            distance=_space_distance,
-            key=key,
-            first_omega=omega,
-            hidden_omega=omega,
-            dtype=dtype,
-        )
-    raise ValueError(f"`model` must be one of {MODELS}, got {model!r}")
+    return family_field(
+        key,
+        model=model,
+        space=SPACE,
+        parameters=PARAMETERS,
+        width=width,
+        depth=depth,
+        rank=rank,
+        omega=omega,
+        dtype=dtype,
+    )
 
 
 @functools.lru_cache(maxsize=16)

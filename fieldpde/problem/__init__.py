@@ -1,6 +1,7 @@
 """Problems: constraints + trainable coefficients + exact or reference solution."""
 
 from ._family import QueryTiming as QueryTiming
+from ._family import family_field as family_field
 from ._family import family_main as family_main
 from ._family import grid_points as grid_points
 from ._family import held_out_errors as held_out_errors

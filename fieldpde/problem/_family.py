@@ -107,6 +107,94 @@ def held_out_errors(
     return errors
 
 
+class _SpaceDistance(eqx.Module):
+    """A box distance applied to the space part of a concatenated point ``(x, mu)``."""
+
+    distance: Any
+    space_dim: int = eqx.field(static=True)
+
+    def __call__(self, p: Any) -> Any:
+        return self.distance(p[: self.space_dim])
+
+
+def family_field(
+    key: Any,
+    *,
+    model: str,
+    space: Any,
+    parameters: Any,
+    width: int,
+    depth: int,
+    rank: int,
+    omega: float,
+    dtype: Any = None,
+) -> Any:
+    r"""The initial surrogate of a family on a box, zero on its walls for every ``mu``.
+
+    Args:
+        key: PRNG key for the initial weights.
+        model: ``"basis"``: a `BasisSurrogate` with `rank` basis functions of space (fast
+            grid queries, residual projection); ``"siren"``: a SIREN over ``(x, mu)``
+            under a hard Dirichlet transform of the space coordinates.
+        space: the space `fieldpde.domains.Box`.
+        parameters: the parameter `fieldpde.domains.Box`.
+        width: hidden width of the SIREN (the shape net for ``"basis"``).
+        depth: its layers, readout included.
+        rank: ``R`` for ``"basis"`` (ignored by ``"siren"``).
+        omega: $\omega_0$ of every SIREN layer.
+        dtype: parameter dtype.
+
+    Returns:
+        The untrained field over concatenated points ``(x, mu)``.
+
+    Raises:
+        ValueError: `model` is neither ``"basis"`` nor ``"siren"``.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from fieldpde.domains import Box
+        >>> f = family_field(jax.random.key(0), model="siren", space=Box([-1.0], [1.0]),
+        ...                  parameters=Box([0.0], [1.0]), width=8, depth=2, rank=4, omega=3.0)
+        >>> float(f(jnp.array([1.0, 0.4]))[0])  # zero on the wall x = 1, whatever mu
+        0.0
+    """
+    from ..constraints import BoxDistance, HardDirichlet
+    from ..nn import SIREN
+    from ._surrogate import BasisSurrogate
+
+    walls = BoxDistance(space.lo, space.hi)
+    d = len(space.lo)
+    if model == "basis":
+        return BasisSurrogate.init(
+            d,
+            width,
+            1,
+            depth=depth,
+            rank=rank,
+            mu_lo=parameters.lo,
+            mu_hi=parameters.hi,
+            distance=walls,
+            key=key,
+            first_omega=omega,
+            hidden_omega=omega,
+            dtype=dtype,
+        )
+    if model == "siren":
+        inputs = d + len(parameters.lo)
+        net = SIREN.init(
+            inputs,
+            width,
+            1,
+            depth=depth,
+            key=key,
+            first_omega=omega,
+            hidden_omega=omega,
+            dtype=dtype,
+        )
+        return HardDirichlet(net, 0.0, _SpaceDistance(walls, d))
+    raise ValueError(f"`model` must be one of ('basis', 'siren'), got {model!r}")
+
+
 @final
 @dataclass(frozen=True)
 class QueryTiming:
