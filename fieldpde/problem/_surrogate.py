@@ -236,24 +236,35 @@ class BasisSurrogate(eqx.Module):
             return jet.pointwise(self)
         select = jnp.eye(jet.value.shape[-1], d, dtype=jet.value.dtype)
         xj = jet.linear(select)  # the jet of x = p[:d]
-        phi = self.nif.shape_net.forward_laplacian(xj)
+        psi, g = self._jets(xj)
         coef = self.coefficients(jet.value[..., d:])
-        C, c = coef[..., :-1, :], coef[..., -1, :]
-        inner = Jet(
-            value=jnp.einsum("...r,...rm->...m", phi.value, C) + c,
-            jac=jnp.einsum("...kr,...rm->...km", phi.jac, C),
-            lap=jnp.einsum("...r,...rm->...m", phi.lap, C),
-            lap_rows=jet.lap_rows,
+        return xj._replace(
+            jnp.einsum("...r,...rm->...m", psi.value, coef) + g.value,
+            jnp.einsum("...kr,...rm->...km", psi.jac, coef) + g.jac,
+            jnp.einsum("...r,...rm->...m", psi.lap, coef) + g.lap,
         )
-        return self._outer(xj, inner)
 
-    def _outer(self, xj: Jet, inner: Jet) -> Jet:
-        r"""$g + D \cdot$ `inner`, with the jets of $D$ and $g$ taken at `xj`."""
+    def _jets(self, xj: Jet) -> tuple[Jet, Jet]:
+        r"""The jets of the basis $\psi = D\,[\phi, 1]$ (width R+1) and the lift $g$ (width m)."""
+        phi = self.nif.shape_net.forward_laplacian(xj)
+        ones = jnp.ones(phi.value.shape[:-1] + (1,), phi.value.dtype)
+        psi = xj._replace(
+            jnp.concatenate([phi.value, ones], axis=-1),
+            jnp.concatenate([phi.jac, jnp.zeros_like(phi.jac[..., :1])], axis=-1),
+            jnp.concatenate([phi.lap, jnp.zeros_like(ones)], axis=-1),
+        )
         if self.distance is not None:
-            inner = xj.pointwise(self.distance) * inner
-        if self.boundary is not None:
-            inner = xj.pointwise(self.boundary) + inner
-        return inner
+            psi = xj.pointwise(self.distance) * psi
+        batch, m = psi.value.shape[:-1], self.out_features
+        if self.boundary is None:
+            zero = jnp.zeros(batch + (m,), psi.value.dtype)
+            return psi, xj._replace(zero, jnp.zeros(psi.jac.shape[:-1] + (m,), zero.dtype), zero)
+        g = xj.pointwise(self.boundary)
+        return psi, xj._replace(
+            jnp.broadcast_to(g.value, batch + (m,)),
+            jnp.broadcast_to(g.jac, psi.jac.shape[:-1] + (m,)),
+            jnp.broadcast_to(g.lap, batch + (m,)),
+        )
 
     def pair_derivatives(
         self,
@@ -338,28 +349,7 @@ class BasisSurrogate(eqx.Module):
             raise ValueError(
                 f"`x` passed to BasisSurrogate.basis_derivatives must be 2-D, got shape {x.shape}"
             )
-        xj = Jet.from_input(x, dims, laplacian_dims)
-        phi = self.nif.shape_net.forward_laplacian(xj)
-        ones = jnp.ones(phi.value.shape[:-1] + (1,), phi.value.dtype)
-        psi = Jet(
-            value=jnp.concatenate([phi.value, ones], axis=-1),
-            jac=jnp.concatenate([phi.jac, jnp.zeros_like(phi.jac[..., :1])], axis=-1),
-            lap=jnp.concatenate([phi.lap, jnp.zeros_like(ones)], axis=-1),
-            lap_rows=xj.lap_rows,
-        )
-        if self.distance is not None:
-            psi = xj.pointwise(self.distance) * psi
-        m = self.out_features
-        if self.boundary is None:
-            zero = jnp.zeros((x.shape[0], m), psi.value.dtype)
-            g = Jet(value=zero, jac=jnp.zeros(psi.jac.shape[:-1] + (m,), zero.dtype), lap=zero)
-        else:
-            g = xj.pointwise(self.boundary)
-            g = Jet(
-                value=jnp.broadcast_to(g.value, (x.shape[0], m)),
-                jac=jnp.broadcast_to(g.jac, psi.jac.shape[:-1] + (m,)),
-                lap=jnp.broadcast_to(g.lap, (x.shape[0], m)),
-            )
+        psi, g = self._jets(Jet.from_input(x, dims, laplacian_dims))
 
         def derivatives(j: Jet) -> FieldDerivatives:
             return FieldDerivatives(j.value, jnp.swapaxes(j.jac, -1, -2), j.lap)
