@@ -8,7 +8,7 @@ its region $\Omega_m$ (an interior, a boundary, an initial slice, or data points
 """
 
 import abc
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, final
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -18,6 +18,7 @@ Norm = Literal["squared", "l2", "l1"]
 NORMS = ("squared", "l2", "l1")
 
 
+@final
 class Batch(NamedTuple):
     """Points a constraint is evaluated at, with what else it needs there.
 
@@ -57,24 +58,46 @@ def check_norm(norm: str) -> Norm:
     return norm  # type: ignore[return-value]
 
 
+Kind = Literal["pde", "boundary", "initial", "data"]
+
+
 class AbstractConstraint(eqx.Module):
     """A term of the Eq. 3 loss: a region, a residual, a weight and a norm.
 
-    A concrete constraint implements `sample` (draw a `Batch` from its region), `residual`
-    (the residual at a batch, shape ``(n, r)``) and `measure` (the region's measure
-    $|\\Omega_m|$). `loss` is written in terms of them.
+    A concrete constraint implements what training needs of it:
+
+    - `sample` (draw a `Batch` for one step), `residual` (shape ``(n, r)`` at a batch)
+      and `measure` ($|\\Omega_m|$);
+    - `num_points` and `with_num_points` (how many points a step draws, and a copy
+      drawing another number: the point count of an L-BFGS phase);
+    - `kind` (``"pde"``, ``"boundary"``, ``"initial"`` or ``"data"``, a class
+      variable), `domain` (the fieldpde domain its points come from, or ``None``) and
+      `adaptive` (whether the rows of its residual are the points of its batch, so
+      residual-adaptive sampling may choose among candidates);
+    - `time_span` and `times` (the time interval of a space-time constraint and the time
+      of each residual row, for causal weighting; ``None`` off space-time domains).
+
+    `pointwise` and `loss` are written in terms of them.
 
     Attributes:
         weight: $w_m$ in Eq. 3 (abstract: a concrete constraint declares the field).
         norm: ``"squared"``, ``"l2"`` or ``"l1"`` (abstract as `weight`).
+        kind, num_points, domain, adaptive, time_span: abstract as `weight` (a field,
+            a property or a class variable of the concrete constraint).
 
     Example:
         A constraint pinning $u(0) = 1$ at one point:
 
+        >>> from typing import ClassVar
         >>> import jax.numpy as jnp
         >>> class PinAtZero(AbstractConstraint):
         ...     weight: float = 1.0
         ...     norm: str = "squared"
+        ...     kind: ClassVar[str] = "data"
+        ...     domain: ClassVar[None] = None
+        ...     adaptive: ClassVar[bool] = False
+        ...     time_span: ClassVar[None] = None
+        ...     num_points: ClassVar[int] = 1
         ...     def sample(self, key):
         ...         return Batch(jnp.zeros((1, 1)))
         ...     def residual(self, field, batch, params=None):
@@ -82,6 +105,10 @@ class AbstractConstraint(eqx.Module):
         ...     @property
         ...     def measure(self):
         ...         return 1.0
+        ...     def with_num_points(self, n):
+        ...         return self
+        ...     def times(self, batch):
+        ...         return None
         >>> pin = PinAtZero()
         >>> float(pin.loss(lambda x: 3.0 + x, pin.sample(None)))  # (3 - 1)^2
         4.0
@@ -89,6 +116,11 @@ class AbstractConstraint(eqx.Module):
 
     weight: eqx.AbstractVar[float]
     norm: eqx.AbstractVar[Norm]
+    kind: eqx.AbstractVar[Kind]
+    num_points: eqx.AbstractVar[int]
+    domain: eqx.AbstractVar[Any]
+    adaptive: eqx.AbstractVar[bool]
+    time_span: eqx.AbstractVar[tuple[float, float] | None]
 
     @abc.abstractmethod
     def sample(self, key: PRNGKeyArray) -> Batch:
@@ -103,7 +135,18 @@ class AbstractConstraint(eqx.Module):
     def measure(self) -> float:
         """$|\\Omega_m|$, the measure the mean over points is multiplied by."""
 
+    @abc.abstractmethod
+    def with_num_points(self, n: int) -> "AbstractConstraint":
+        """A copy drawing `n` points per step (data terms: `n` data, or all of them)."""
+
+    @abc.abstractmethod
+    def times(self, batch: Batch) -> Float[Array, " n"] | None:
+        """The time of each residual row of `batch` (``None`` off space-time domains)."""
+
+    def pointwise(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, " n"]:
+        """$\\lVert C(x_i) \\rVert$ per residual row, in the constraint's norm."""
+        return apply_norm(self.residual(field, batch, params), self.norm)
+
     def loss(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, ""]:
         """$w\\,|\\Omega|\\,\\mathrm{mean}_i \\lVert C(x_i) \\rVert$."""
-        values = apply_norm(self.residual(field, batch, params), self.norm)
-        return self.weight * self.measure * jnp.mean(values)
+        return self.weight * self.measure * jnp.mean(self.pointwise(field, batch, params))

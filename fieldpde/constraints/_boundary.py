@@ -3,7 +3,7 @@ r"""Boundary conditions: Dirichlet $u = g$, Neumann $\partial_n u = h$, Robin.
 Robin data are $a u + b \partial_n u = g$.
 """
 
-from typing import Any, final
+from typing import Any, ClassVar, final
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -11,7 +11,7 @@ from jaxtyping import Array, Float
 
 from ..domains import AbstractDomain
 from ..ops import value_grad_laplacian
-from ._base import Batch, Norm, check_norm
+from ._base import Batch, Kind, Norm, check_norm
 from ._region import (
     AbstractRegionConstraint,
     Part,
@@ -49,6 +49,9 @@ class Dirichlet(AbstractRegionConstraint):
         >>> float(bc.loss(lambda x: x[..., :1], batch))   # u = x meets g = x exactly
         0.0
     """
+
+    kind: ClassVar[Kind] = "boundary"
+    adaptive: ClassVar[bool] = False
 
     value: Any = eqx.field(static=True)
     region: Region
@@ -92,6 +95,9 @@ class Neumann(AbstractRegionConstraint):
         >>> float(bc.loss(lambda x: x, batch)), float(bc.loss(lambda x: x**2, batch))
         (0.0, 2.0)
     """
+
+    kind: ClassVar[Kind] = "boundary"
+    adaptive: ClassVar[bool] = False
 
     flux: Any = eqx.field(static=True)
     region: Region
@@ -137,6 +143,9 @@ class Robin(AbstractRegionConstraint):
         >>> float(bc.loss(lambda x: x, bc.sample(jax.random.key(0))))
         0.0
     """
+
+    kind: ClassVar[Kind] = "boundary"
+    adaptive: ClassVar[bool] = False
 
     a: float = eqx.field(static=True)
     b: float = eqx.field(static=True)

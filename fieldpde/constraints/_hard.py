@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from ..domains import Ball, Box
-from ..ops._jet import Jet
+from ..ops import Jet
 
 
 def _constant(value: float) -> Callable[[Array], Array]:

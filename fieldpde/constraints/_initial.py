@@ -1,6 +1,6 @@
 """Initial conditions of a time-dependent problem on a space-time domain."""
 
-from typing import Any, final
+from typing import Any, ClassVar, final
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -8,7 +8,7 @@ from jaxtyping import Array, Float
 
 from ..domains import SpaceTime
 from ..ops import value_grad_laplacian
-from ._base import Batch, Norm, check_norm
+from ._base import Batch, Kind, Norm, check_norm
 from ._region import AbstractRegionConstraint, Region, as_pointwise, field_values, pointwise_values
 
 
@@ -37,6 +37,9 @@ class Initial(AbstractRegionConstraint):
         >>> float(ic.loss(heat, batch)) < 1e-10
         True
     """
+
+    kind: ClassVar[Kind] = "initial"
+    adaptive: ClassVar[bool] = False
 
     value: Any = eqx.field(static=True)
     region: Region

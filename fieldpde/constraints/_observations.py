@@ -3,22 +3,21 @@
 from typing import Any, Literal, final
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Float
 
 from .._checks import positive_float, positive_int
-from .._tree import with_static
 from ..ops import value_grad_laplacian
-from ._base import AbstractConstraint, Batch, Norm, check_norm
+from ._base import Batch, Norm, check_norm
+from ._data import AbstractDataConstraint
 from ._region import field_values
 
 Observed = Literal["value", "grad", "laplacian"]
 
 
 @final
-class Observations(AbstractConstraint):
+class Observations(AbstractDataConstraint):
     r"""Observed values $y_i \approx u(x_i)$ with noise scale $\sigma$.
 
     The residual is $(u(x_i) - y_i)/\sigma$, so with the squared norm the loss is the
@@ -105,20 +104,8 @@ class Observations(AbstractConstraint):
         self.weight = float(weight)
         self.norm = check_norm(norm)
 
-    def sample(self, key: PRNGKeyArray) -> Batch:
-        if self.batch_size is None:
-            return Batch(self.points, extra=self.values)
-        idx = jax.random.choice(key, self.points.shape[0], (self.batch_size,), replace=False)
-        return Batch(self.points[idx], extra=self.values[idx])
-
-    @property
-    def measure(self) -> float:
-        return 1.0
-
-    def with_num_points(self, n: int) -> "Observations":
-        """A copy using `n` observations per step (all of them when `n` >= their number)."""
-        n = positive_int("n", n)
-        return with_static(self, batch_size=None if n >= self.points.shape[0] else n)
+    def rows(self, index: Array | None) -> Float[Array, "n m"]:
+        return self.values if index is None else self.values[index]
 
     def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
         x = batch.points

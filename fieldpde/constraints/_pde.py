@@ -2,7 +2,7 @@
 
 import inspect
 from collections.abc import Callable
-from typing import Any, Literal, final
+from typing import Any, ClassVar, Literal, final
 
 import equinox as eqx
 import jax
@@ -12,7 +12,7 @@ from jaxtyping import Array, Float
 from .._types import Dims
 from ..domains import AbstractDomain
 from ..ops import value_grad_laplacian
-from ._base import Batch, Norm, check_norm
+from ._base import Batch, Kind, Norm, check_norm
 from ._region import AbstractRegionConstraint, Part, Region
 
 
@@ -71,6 +71,9 @@ class Residual(AbstractRegionConstraint):
         (0.0, 4.0)
     """
 
+    kind: ClassVar[Kind] = "pde"
+    adaptive: ClassVar[bool] = True
+
     fn: Callable[..., Any] = eqx.field(static=True)
     region: Region
     weight: float = eqx.field(static=True)
@@ -109,16 +112,24 @@ class Residual(AbstractRegionConstraint):
             tuple(laplacian_dims) if isinstance(laplacian_dims, list) else laplacian_dims
         )
 
-    def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
+    def evaluate(self, x: Float[Array, " d"], d: Any, params: Any = None) -> Array:
+        """The residual function at one point: ``fn(x, d)`` or ``fn(x, d, params)``.
+
+        `d` is what `uses` says: the derivatives at `x` (a `fieldpde.ops.FieldDerivatives`
+        of one point) or the pointwise field.
+        """
         extra = (params,) if self._with_params else ()
+        return jnp.asarray(self.fn(x, d, *extra))
+
+    def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
         x = batch.points
         if self.uses == "field":
 
             def pointwise_field(p):
                 return field(p)
 
-            out = jax.vmap(lambda p: jnp.asarray(self.fn(p, pointwise_field, *extra)))(x)
+            out = jax.vmap(lambda p: self.evaluate(p, pointwise_field, params))(x)
         else:
             d = value_grad_laplacian(field, x, dims=self.dims, laplacian_dims=self.laplacian_dims)
-            out = jax.vmap(lambda p, di: jnp.asarray(self.fn(p, di, *extra)))(x, d)
+            out = jax.vmap(lambda p, di: self.evaluate(p, di, params))(x, d)
         return out.reshape(x.shape[0], -1)

@@ -1,16 +1,17 @@
 """Periodicity of the field (and optionally its normal derivative) across a box."""
 
-from typing import Any, final
+from typing import Any, ClassVar, final
 
 import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import positive_int
+from .._tree import with_static
 from ..domains import AbstractDomain, Box, SpaceTime
 from ..ops import value_grad_laplacian
-from ._base import AbstractConstraint, Batch, Norm, check_norm
-from ._region import field_values
+from ._base import AbstractConstraint, Batch, Kind, Norm, check_norm
+from ._region import field_values, time_span_of, times_of
 
 
 def _box_of(domain: AbstractDomain) -> Box:
@@ -48,6 +49,9 @@ class Periodic(AbstractConstraint):
         >>> float(pbc.loss(lambda x: x[..., :1], batch)) > 0  # x is not periodic
         True
     """
+
+    kind: ClassVar[Kind] = "boundary"
+    adaptive: ClassVar[bool] = False
 
     domain: AbstractDomain
     axis: int = eqx.field(static=True)
@@ -89,6 +93,17 @@ class Periodic(AbstractConstraint):
     @property
     def measure(self) -> float:
         return self.domain.measure / _box_of(self.domain).lengths[self.axis]
+
+    def with_num_points(self, n: int) -> "Periodic":
+        """A copy drawing `n` pairs of points per step."""
+        return with_static(self, num_points=positive_int("n", n))
+
+    @property
+    def time_span(self) -> tuple[float, float] | None:
+        return time_span_of(self.domain)
+
+    def times(self, batch: Batch) -> Array | None:
+        return times_of(self.domain, batch.points)
 
     def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
         lo, hi = batch.points, batch.extra

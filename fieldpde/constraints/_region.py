@@ -97,8 +97,9 @@ class Region(eqx.Module):
 class AbstractRegionConstraint(AbstractConstraint):
     """A constraint evaluated at points drawn from one `Region` each step.
 
-    A concrete subclass declares a ``region`` field and implements `residual`; `sample`,
-    `measure`, `domain`, `num_points` and `with_num_points` come from the region.
+    A concrete subclass declares a ``region`` field, its `kind` and `adaptive`, and
+    implements `residual`; `sample`, `measure`, `domain`, `num_points`,
+    `with_num_points`, `time_span` and `times` come from the region.
 
     Attributes:
         region: the `Region` the points are drawn from (abstract).
@@ -134,6 +135,31 @@ class AbstractRegionConstraint(AbstractConstraint):
     def with_num_points(self, n: int) -> "AbstractRegionConstraint":
         """A copy drawing `n` points per step."""
         return with_static(self, region=with_static(self.region, num_points=positive_int("n", n)))
+
+    @property
+    def time_span(self) -> tuple[float, float] | None:
+        return time_span_of(self.region.domain)
+
+    def times(self, batch: Batch) -> Array | None:
+        return times_of(self.region.domain, batch.points)
+
+
+def time_span_of(domain: Any) -> tuple[float, float] | None:
+    """``(t0, t1)`` of a `SpaceTime` domain, else ``None``."""
+    if isinstance(domain, SpaceTime):
+        return float(domain.time.t0), float(domain.time.t1)
+    return None
+
+
+def times_of(domain: Any, points: Array) -> Array | None:
+    """The time coordinate of `points` on a `SpaceTime` domain (its last one), else ``None``.
+
+    Points may carry more coordinates after the domain's own (parameters): the time is
+    the domain's last coordinate, not the point's.
+    """
+    if not isinstance(domain, SpaceTime):
+        return None
+    return points[:, domain.dim - 1]
 
 
 def as_pointwise(value: Any, name: str) -> Callable[[Array], Array]:

@@ -16,7 +16,7 @@ uniform on the domain and quasi-random input stays well spread.
 import abc
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, final
 
 import equinox as eqx
 import jax
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 SampleMethod = Literal["uniform", "sobol", "halton", "grid"]
 
 
+@final
 class BoundarySample(NamedTuple):
     """Points on a boundary with the outward unit normal at each point.
 
@@ -62,6 +63,7 @@ class BoundarySample(NamedTuple):
     normals: Float[Array, "n d"]
 
 
+@final
 class Proposal(NamedTuple):
     """How a domain turns unit-cube points into candidate samples.
 

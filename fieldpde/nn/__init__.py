@@ -1,5 +1,9 @@
-"""Neural fields: SIREN, MLP, diagnostics; conditioned fields, Fourier features, SIREN kernels."""
+"""Neural fields: SIREN, MLP, diagnostics; conditioned fields, Fourier features, SIREN kernels;
+the basis surrogate of parametric families."""
 
+from ._basis_surrogate import AbstractPairField as AbstractPairField
+from ._basis_surrogate import BasisSurrogate as BasisSurrogate
+from ._basis_surrogate import GridQuery as GridQuery
 from ._bayesian_conditioners import BayesianAffineModulation as BayesianAffineModulation
 from ._bayesian_conditioners import BayesianConcatConditioner as BayesianConcatConditioner
 from ._bayesian_conditioners import BayesianHyperLinear as BayesianHyperLinear

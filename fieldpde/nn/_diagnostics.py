@@ -4,7 +4,7 @@ With the Sitzmann init, hidden pre-activations are close to Gaussian and post-ac
 follow the arcsine law on $[-1, 1]$ (variance $1/2$), alternating layer after layer.
 """
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, final
 
 import jax.numpy as jnp
 from jaxtyping import Array, Float
@@ -12,6 +12,7 @@ from jaxtyping import Array, Float
 from .._checks import last_axis
 
 
+@final
 class LayerActivations(NamedTuple):
     r"""Values entering and leaving one layer's nonlinearity at a batch of points.
 

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import last_axis, positive_float, positive_int
-from ..ops._trig import sincos
+from ..ops import sincos
 from ._cond_shapes import flatten_xz
 from ._mlp import Dense
 

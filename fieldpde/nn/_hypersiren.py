@@ -27,7 +27,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import positive_float, positive_int
-from ..ops._trig import sin
+from ..ops import sin
 from ._conditioners import HyperLinear, hyper_apply
 from ._mlp import MLP
 from ._siren import SIREN, siren_weight_limit

@@ -30,7 +30,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import positive_float, positive_int
-from ..ops._trig import sin
+from ..ops import sin
 from ._mlp import Dense
 from ._siren import siren_weight_limit
 

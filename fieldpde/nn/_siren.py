@@ -25,8 +25,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import last_axis, positive_float, positive_int
-from ..ops._jet import Jet
-from ..ops._trig import sin
+from ..ops import Jet, sin
 from ._stack import jet_layers, run_layers
 
 LayerType = Literal["first", "hidden", "last"]

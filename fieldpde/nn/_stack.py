@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._checks import last_axis
-from ..ops._jet import Jet
+from ..ops import Jet
 
 
 def run_layers(layers: Sequence[Any], x, owner: str):

@@ -10,3 +10,5 @@ from ._fast import FieldDerivatives as FieldDerivatives
 from ._fast import supports_forward_laplacian as supports_forward_laplacian
 from ._fast import value_grad_laplacian as value_grad_laplacian
 from ._jet import Jet as Jet
+from ._trig import sin as sin
+from ._trig import sincos as sincos

@@ -8,7 +8,7 @@ numbers up to rounding.
 """
 
 from collections.abc import Callable
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, final
 
 import jax
 import jax.numpy as jnp
@@ -19,6 +19,7 @@ from ._autodiff import jacobian, laplacian
 from ._jet import Jet, laplacian_rows
 
 
+@final
 class FieldDerivatives(NamedTuple):
     """Value, gradient and Laplacian of a field at a batch of points.
 

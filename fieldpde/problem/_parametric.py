@@ -8,6 +8,7 @@ the concatenated coordinates ``(x_1, ..., x_d, mu_1, ..., mu_p)`` (a `SIREN` wit
 along the ``d`` space coordinates only, so each $\mu$ is held fixed per point.
 """
 
+import abc
 from collections.abc import Callable
 from typing import Any, final
 
@@ -15,92 +16,42 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Float
 
-from .._tree import with_static
-from ..constraints import AbstractConstraint, Batch, Periodic, Residual
+from ..constraints import (
+    Residual,
+    WithParameterPairs,
+    WithParameters,
+    concat_parameters,
+)
 from ..domains import AbstractDomain, Box
-from ._pairs import AbstractOverParameters, WithParameterPairs
-from ._problem import Problem, _named
+from ._problem import Problem, named_constraints
 
 
-def _concat(points: Array, mu: Array) -> Array:
-    return jnp.concatenate([points, mu.astype(points.dtype)], axis=-1)
+class AbstractParameterQuery(eqx.Module):
+    r"""Anything that answers one parameter value with a function of space points.
 
-
-@final
-class WithParameters(AbstractOverParameters):
-    r"""A space constraint evaluated at points $(x_i, \mu_i)$, $\mu_i$ drawn from a box.
-
-    Its measure is $|\Omega_m|\,|M|$; space derivatives only (a `Residual`'s default
-    ``dims`` becomes the space coordinates). Residual functions receive the concatenated
-    point, so $\mu$ is ``x[d:]``.
-
-    Attributes:
-        constraint: a constraint on the space domain.
-        parameters: the parameter `Box` $M$.
-        space_dim: ``d``, the number of space coordinates.
-        method: how $\mu$ is drawn (``"uniform"``, ``"sobol"``, ``"halton"``).
+    A field over concatenated points ``(x, mu)`` answers $\mu$ by fixing it
+    (`ParametricProblem.bind`); an object that is not such a field but can still answer
+    (`fieldpde.surrogate.ResidualProjection`, which solves for $\mu$'s coefficients)
+    implements `at`, and `ParametricProblem.bind` and `relative_l2` use it.
 
     Example:
-        $-u'' = \mu$ on $[0, 1]$ for $\mu \in [1, 2]$, solved by $u = \mu x (1 - x) / 2$:
-
-        >>> import jax
-        >>> from fieldpde.constraints import Residual
+        >>> import jax.numpy as jnp
         >>> from fieldpde.domains import Box
-        >>> pde = Residual(lambda x, d: d.laplacian + x[1], Box([0.0], [1.0]), num_points=32)
-        >>> family = WithParameters(pde, Box([1.0], [2.0]), space_dim=1)
-        >>> batch = family.sample(jax.random.key(0))
-        >>> batch.points.shape, family.measure
-        ((32, 2), 1.0)
-        >>> u = lambda p: p[..., 1:] * p[..., :1] * (1.0 - p[..., :1]) / 2.0
-        >>> float(family.loss(u, batch)) < 1e-10
-        True
+        >>> from fieldpde.constraints import Dirichlet
+        >>> class Scaled(AbstractParameterQuery):  # u(x; mu) = mu x
+        ...     def at(self, mu):
+        ...         return lambda x: jnp.asarray(mu) * x
+        >>> fam = ParametricProblem([Dirichlet(0.0, Box([0.0], [1.0]))],
+        ...                         parameters=Box([1.0], [2.0]))
+        >>> fam.bind(Scaled(), 1.5)(jnp.array([[2.0]])).tolist()
+        [[3.0]]
     """
 
-    constraint: AbstractConstraint
-    parameters: Box
-    space_dim: int = eqx.field(static=True)
-    method: str = eqx.field(static=True)
-
-    def __init__(
-        self,
-        constraint: AbstractConstraint,
-        parameters: Box,
-        space_dim: int,
-        method: str = "uniform",
-    ):
-        if not isinstance(constraint, AbstractConstraint):
-            raise TypeError(f"`constraint` must be a constraint, got {type(constraint).__name__}")
-        if not isinstance(parameters, Box):
-            raise TypeError(f"`parameters` must be a Box, got {type(parameters).__name__}")
-        if getattr(constraint, "dims", "absent") is None:
-            constraint = with_static(constraint, dims=tuple(range(space_dim)))
-        self.constraint = constraint
-        self.parameters = parameters
-        self.space_dim = space_dim
-        self.method = method
-
-    def with_num_points(self, n: int) -> "WithParameters":
-        """A copy drawing `n` points (and parameter values) per step."""
-        inner = self.constraint.with_num_points(n)
-        return WithParameters(inner, self.parameters, self.space_dim, self.method)
-
-    def sample(self, key: PRNGKeyArray) -> Batch:
-        kx, kmu = jax.random.split(key)
-        batch = self.constraint.sample(kx)
-        n = batch.points.shape[0]
-        mu = self.parameters.sample_interior(n, key=kmu, method=self.method)
-        normals = batch.normals
-        if normals is not None:
-            normals = _concat(normals, jnp.zeros_like(mu))
-        extra = batch.extra
-        if isinstance(self.constraint, Periodic):
-            extra = _concat(extra, mu)  # the partner point shares its parameter
-        return Batch(_concat(batch.points, mu), normals, extra)
-
-    def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
-        return self.constraint.residual(field, batch, params)
+    @abc.abstractmethod
+    def at(self, mu: Any) -> Callable[[Array], Array]:
+        """The answer for parameter value `mu`: a function of space points ``(..., d)``."""
 
 
 @final
@@ -203,18 +154,11 @@ class ParametricProblem(eqx.Module):
         name: str = "parametric",
         parameters_per_batch: int | None = None,
     ):
-        named = _named(constraints)
+        named = named_constraints(constraints)
         if not isinstance(parameters, Box):
             raise TypeError(f"`parameters` must be a Box, got {type(parameters).__name__}")
         if space is None:
-            space = next(
-                (
-                    getattr(c, "domain", None)
-                    for c in named.values()
-                    if isinstance(getattr(c, "domain", None), AbstractDomain)
-                ),
-                None,
-            )
+            space = next((c.domain for c in named.values() if c.domain is not None), None)
         if space is None:
             raise ValueError("pass `space`: no constraint has a domain to take it from")
         for fn, label in ((exact, "exact"), (reference, "reference")):
@@ -249,7 +193,8 @@ class ParametricProblem(eqx.Module):
     def num_parameters(self) -> int:
         return self.parameters.dim
 
-    def _mu(self, mu: Any) -> np.ndarray:
+    def check_mu(self, mu: Any) -> np.ndarray:
+        """`mu` as a float array of one value per parameter, or a clear error."""
         mu = np.atleast_1d(np.asarray(mu, dtype=float))
         if mu.shape != (self.num_parameters,):
             raise ValueError(
@@ -260,24 +205,28 @@ class ParametricProblem(eqx.Module):
     def bind(self, field: Any, mu: Any) -> Callable[[Array], Array]:
         """The field at one parameter value: a function of space points ``(..., d)``.
 
-        A field that is not a function of points but answers on a grid (a
-        `ResidualProjection`: anything with ``on_grid`` and no ``__call__``) is evaluated
-        through ``field.on_grid(x)(mu)``.
+        An `AbstractParameterQuery` (a `fieldpde.surrogate.ResidualProjection`) answers
+        through its own ``at(mu)``.
         """
-        mu = self._mu(mu)
+        if isinstance(field, AbstractParameterQuery):
+            return field.at(self.check_mu(mu))
+        if not callable(field):
+            raise TypeError(
+                f"`field` must be a callable field over points (x, mu) or a parameter query, "
+                f"got {type(field).__name__}"
+            )
+        mu = self.check_mu(mu)
 
         def at(x):
             x = jnp.asarray(x)
-            if not callable(field) and callable(getattr(field, "on_grid", None)):
-                return field.on_grid(x)(jnp.asarray(mu, x.dtype))
             m = jnp.broadcast_to(jnp.asarray(mu, x.dtype), x.shape[:-1] + mu.shape)
-            return field(_concat(x, m))
+            return field(concat_parameters(x, m))
 
         return at
 
     def solution(self, points: Float[Array, "n d"], mu: Any) -> Float[Array, "n m"]:
         """The exact (or reference) solution at space `points` for parameter `mu`."""
-        mu = self._mu(mu)
+        mu = self.check_mu(mu)
         points = jnp.asarray(points)
         if self.exact is not None:
             m = jnp.asarray(mu, points.dtype)

@@ -9,11 +9,12 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from .._tree import with_static
 from ..constraints import AbstractConstraint, Batch
 from ..domains import AbstractDomain
 
 
-def _named(constraints: Any) -> dict[str, AbstractConstraint]:
+def named_constraints(constraints: Any) -> dict[str, AbstractConstraint]:
     if isinstance(constraints, Mapping):
         named = dict(constraints)
     elif isinstance(constraints, Sequence) and not isinstance(constraints, str):
@@ -84,15 +85,10 @@ class Problem(eqx.Module):
         params: Any = None,
         name: str = "problem",
     ):
-        self.constraints = _named(constraints)
+        self.constraints = named_constraints(constraints)
         if domain is None:
             domain = next(
-                (
-                    getattr(c, "domain", None)
-                    for c in self.constraints.values()
-                    if isinstance(getattr(c, "domain", None), AbstractDomain)
-                ),
-                None,
+                (c.domain for c in self.constraints.values() if c.domain is not None), None
             )
         self.domain = domain
         if exact is not None and not callable(exact):
@@ -103,6 +99,42 @@ class Problem(eqx.Module):
         self.reference = reference
         self.params = params
         self.name = name
+
+    def with_num_points(self, points: Any) -> "Problem":
+        """A copy whose constraints draw other numbers of points per step.
+
+        Args:
+            points: one number for every constraint, a dict (or pairs) name -> number
+                for some of them, or ``None`` (no change). Each constraint resizes itself
+                (`AbstractConstraint.with_num_points`; a data term uses that many data
+                per step, or all of them).
+
+        Example:
+            >>> from fieldpde.constraints import Dirichlet, Residual
+            >>> from fieldpde.domains import Interval
+            >>> line = Interval(0.0, 1.0)
+            >>> p = Problem({"pde": Residual(lambda x, d: d.laplacian, line, num_points=64),
+            ...              "bc": Dirichlet(0.0, line, num_points=2)})
+            >>> {n: c.num_points for n, c in p.with_num_points({"pde": 256}).constraints.items()}
+            {'pde': 256, 'bc': 2}
+        """
+        if points is None:
+            return self
+        if isinstance(points, Mapping | tuple):
+            counts = dict(points)
+            unknown = sorted(set(counts) - set(self.constraints))
+            if unknown:
+                raise ValueError(
+                    f"`points` names constraints the problem lacks: {unknown}; it has "
+                    f"{list(self.constraints)}"
+                )
+        else:
+            counts = dict.fromkeys(self.constraints, points)
+        constraints = {
+            name: c.with_num_points(counts[name]) if name in counts else c
+            for name, c in self.constraints.items()
+        }
+        return with_static(self, constraints=constraints)
 
     def sample(self, key: PRNGKeyArray) -> dict[str, Batch]:
         """One batch per constraint (host-side; call outside `jax.jit`)."""

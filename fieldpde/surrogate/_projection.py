@@ -24,14 +24,14 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from .._checks import last_axis, positive_int
-from ..constraints import Residual
+from ..constraints import AbstractOverParameters, Residual
+from ..nn import BasisSurrogate, GridQuery
 from ..ops import FieldDerivatives
-from ._parametric import ParametricProblem
-from ._surrogate import BasisSurrogate, GridQuery
+from ..problem import AbstractParameterQuery, ParametricProblem
 
 
 @final
-class ResidualProjection(eqx.Module):
+class ResidualProjection(AbstractParameterQuery):
     r"""LSPG coefficients $K^\star(\mu)$ of a `BasisSurrogate` for a linear PDE residual.
 
     Build it with `ResidualProjection.init`; call `coefficients` for $K^\star(\mu)$, or
@@ -101,7 +101,9 @@ class ResidualProjection(eqx.Module):
         """
         if not isinstance(model, BasisSurrogate):
             raise TypeError(f"`model` must be a BasisSurrogate, got {type(model).__name__}")
-        inner = getattr(constraint, "constraint", constraint)
+        inner = (
+            constraint.constraint if isinstance(constraint, AbstractOverParameters) else constraint
+        )
         if not isinstance(inner, Residual) or inner.uses != "derivatives":
             raise TypeError(
                 "`constraint` must be a Residual with uses='derivatives' (or a parameter "
@@ -186,8 +188,7 @@ class ResidualProjection(eqx.Module):
         n = self.points.shape[0]
         p = jnp.concatenate([self.points, jnp.broadcast_to(mu, (n, mu.shape[-1]))], axis=-1)
         c = self.constraint
-        extra = (self.params,) if c._with_params else ()
-        one = lambda pi, di: jnp.atleast_1d(jnp.asarray(c.fn(pi, di, *extra)))  # noqa: E731
+        one = lambda pi, di: jnp.atleast_1d(c.evaluate(pi, di, self.params))  # noqa: E731
         return jax.vmap(one)(p, d).reshape(-1)
 
     def _system(self, mu: Array) -> tuple[Array, Array]:
@@ -237,6 +238,33 @@ class ResidualProjection(eqx.Module):
             return one(mu)
         flat = jax.vmap(one)(mu.reshape((-1, mu.shape[-1])))
         return flat.reshape(mu.shape[:-1] + shape)
+
+    def at(self, mu: Any) -> Any:
+        r"""The answer for one parameter value: a function of space points ``(..., d)``.
+
+        $K^\star(\mu)$ is solved once; the function then evaluates $g + \psi K^\star$
+        at whatever points it gets.
+
+        Example:
+            >>> import jax, jax.numpy as jnp
+            >>> from fieldpde.constraints import Residual
+            >>> from fieldpde.domains import Interval
+            >>> model = BasisSurrogate.init(1, 16, 1, depth=2, rank=8, mu_lo=[1.0],
+            ...     mu_hi=[2.0], distance=lambda x: 1.0 - x[0] ** 2, key=jax.random.key(0))
+            >>> pde = Residual(lambda p, d: d.laplacian + 2.0 * p[1], Interval(-1.0, 1.0))
+            >>> proj = ResidualProjection.init(model, pde, jnp.linspace(-1, 1, 64)[:, None])
+            >>> round(float(proj.at(1.5)(jnp.array([[0.0]]))[0, 0]), 3)  # mu (1 - x^2)
+            1.5
+        """
+        mu = jnp.atleast_1d(jnp.asarray(mu, self.points.dtype))
+        K = self.coefficients(mu)
+
+        def answer(x):
+            x = last_axis("x", jnp.asarray(x), self.model.space_dim, "ResidualProjection.at")
+            psi = self.model.basis(x)
+            return self.model.lift(x) + jnp.einsum("...r,rm->...m", psi, K)
+
+        return answer
 
     def on_grid(self, x: Float[Array, "n d"]) -> GridQuery:
         """A `GridQuery` on space points `x` whose coefficients are `coefficients`.

@@ -2,7 +2,7 @@ r"""A separable parametric surrogate whose answer on a fixed grid is one matrix-
 
 `BasisSurrogate` is NIF's last-layer form (`fieldpde.nn.LastLayerNIF`) under an optional
 hard Dirichlet transform, written for the concatenated points ``(x, mu)`` that a
-`ParametricProblem` trains on:
+`fieldpde.problem.ParametricProblem` trains on:
 
 $$u(x; \mu) = g(x) + D(x)\,\bigl[\phi(x)\,C(\mu) + c(\mu)\bigr]
             = g(x) + \psi(x)\,K(\mu),\qquad \psi = D\,[\phi, 1],\; K = [C; c],$$
@@ -15,6 +15,7 @@ an $(n \times (R+1)) \cdot ((R+1) \times m)$ product. Space derivatives act on $
 which also gives the one-pass forward Laplacian used in training.
 """
 
+import abc
 from collections.abc import Callable
 from typing import Any, final
 
@@ -25,9 +26,8 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import last_axis, positive_int
-from ..nn import LastLayerNIF
-from ..ops import FieldDerivatives
-from ..ops._jet import Jet
+from ..ops import FieldDerivatives, Jet
+from ._hypersiren import LastLayerNIF
 
 
 def _pointwise(fn: Callable[[Array], Array], x: Array) -> Array:
@@ -37,8 +37,36 @@ def _pointwise(fn: Callable[[Array], Array], x: Array) -> Array:
     return out.reshape(x.shape[:-1] + out.shape[-1:])
 
 
+class AbstractPairField(eqx.Module):
+    r"""A field over points ``(x, mu)`` that differentiates cheaply at every pair.
+
+    `fieldpde.constraints.WithParameterPairs` evaluates a residual at all $n q$ pairs of
+    $n$ space points and $q$ parameter values; a field of this kind gives the value,
+    gradient and Laplacian at the pairs from one pass over the points and one over the
+    parameters (`pair_derivatives`), instead of $n q$ passes.
+
+    Example:
+        >>> import jax
+        >>> model = BasisSurrogate.init(1, 8, 1, depth=2, rank=3, mu_lo=[0.0], mu_hi=[1.0],
+        ...                             key=jax.random.key(0))
+        >>> isinstance(model, AbstractPairField)
+        True
+    """
+
+    @abc.abstractmethod
+    def pair_derivatives(
+        self,
+        x: Float[Array, "n d"],
+        mu: Float[Array, "q p"],
+        *,
+        dims: Any = None,
+        laplacian_dims: Any = None,
+    ) -> FieldDerivatives:
+        """Value ``(n, q, m)``, gradient ``(n, q, m, k)`` and Laplacian ``(n, q, m)``."""
+
+
 @final
-class BasisSurrogate(eqx.Module):
+class BasisSurrogate(AbstractPairField):
     r"""$u(x;\mu) = g(x) + D(x)\,[\phi(x) C(\mu) + c(\mu)]$ over points ``(x, mu)``.
 
     Build it with `BasisSurrogate.init`. Called on concatenated points of shape
