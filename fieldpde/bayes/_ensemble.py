@@ -13,9 +13,10 @@ predictive (Lakshminarayanan et al. 2017). With several devices the member axis 
 across them (`jax.sharding`), which changes where members run, not what they compute.
 """
 
+import functools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, final
 
 import equinox as eqx
 import jax
@@ -24,23 +25,10 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float
 
-from .._checks import positive_float, positive_int
+from .._checks import as_key, positive_float, positive_int
 from .._sharding import P, device_mesh, split_leading
 from .._types import Key
-
-
-def as_key(seed: Any, name: str = "seed") -> jax.Array:
-    """A typed PRNG key from an int or a (typed or raw uint32) key."""
-    if isinstance(seed, bool):
-        raise TypeError(f"`{name}` must be an int or a PRNG key, got {seed!r}")
-    if isinstance(seed, int | np.integer):
-        return jax.random.key(int(seed))
-    if isinstance(seed, jax.Array) and jnp.issubdtype(seed.dtype, jax.dtypes.prng_key):
-        return seed
-    arr = np.asarray(seed) if not isinstance(seed, jax.Array) else seed
-    if arr.dtype == np.uint32 and arr.shape == (2,):
-        return jax.random.wrap_key_data(jnp.asarray(arr))
-    raise TypeError(f"`{name}` must be an int or a PRNG key, got {type(seed).__name__}")
+from ..train import AbstractObjective, Engine, Optax, Record, report_failures
 
 
 def check_data(data: Any) -> tuple[tuple[Array, ...], int]:
@@ -105,6 +93,7 @@ def ensemble_map(
     optimizer: optax.GradientTransformation | None = None,
     data_noise: Sequence[float | None] | None = None,
     devices: Sequence[Any] | None = None,
+    divergence_factor: float | None = 1e6,
 ) -> tuple[Any, Float[Array, "e epochs"]]:
     r"""Train `ensemble_size` MAP estimates at once; stacked parameters and loss curves.
 
@@ -129,6 +118,10 @@ def ensemble_map(
             member and is over-confident where the data are. Default: no perturbation.
         devices: devices to shard the members over (default: all; a single device or
             an ensemble size sharing no factor with the device count runs unsharded).
+        divergence_factor: a member whose loss rises by more than this multiple of its
+            best loss's magnitude stops (``None``: never). A member whose loss or gradient
+            becomes non-finite stops too; each stopped member keeps its last good
+            parameters and is named in a `RuntimeWarning`, the others train on unaffected.
 
     Returns:
         ``(params, losses)``: the trained members stacked on a leading axis of length $E$
@@ -168,20 +161,86 @@ def ensemble_map(
     trainable, static = eqx.partition(params, eqx.is_inexact_array)
     noise = _data_noise(data_noise, arrays, keys)
     sharding = member_sharding(ensemble_size, devices)
-    trainable, data_keys, noise = shard_members((trainable, data_keys, noise), sharding)
-    trainable, losses = _train(
-        log_joint,
-        static,
-        trainable,
-        data_keys,
-        noise,
-        arrays,
-        optimizer,
-        num_epochs,
-        batch,
-        prior_weight,
+    # each member's data: the shared arrays, or its own perturbed copy (fixed for the run)
+    member_data = tuple(a if e is None else a + e for a, e in zip(arrays, noise, strict=True))
+    data_axes = tuple(None if e is None else 0 for e in noise)
+    member_data = tuple(
+        a if axis is None else shard_members(a, sharding)
+        for a, axis in zip(member_data, data_axes, strict=True)
     )
-    return eqx.combine(trainable, static), losses
+    steps_per_epoch = n // batch
+    full = steps_per_epoch == 1 and batch == n
+    epochs_per_block = max(1, min(num_epochs, 2**24 // max(ensemble_size * n, 1)))
+    epoch_keys = jax.vmap(lambda k: jax.random.split(k, num_epochs))(data_keys)
+    rows = _epoch_rows(n, batch, steps_per_epoch)
+
+    def step_inputs(index, phase, start, length):
+        first = start // steps_per_epoch
+        count = length // steps_per_epoch
+        return shard_members(rows(epoch_keys, first, count), sharding)
+
+    engine = Engine(
+        objectives=(LogJointObjective(log_joint, static, n / batch, prior_weight),),
+        phases=(
+            Optax(
+                num_epochs * steps_per_epoch,
+                optimizer,
+                resample_every=epochs_per_block * steps_per_epoch,
+            ),
+        ),
+        sample=lambda index, phase, key, params: member_data,
+        step_inputs=None if full else step_inputs,
+        members=ensemble_size,
+        batch_axes=data_axes,
+        xs_axes=None if full else 0,
+        divergence_factor=divergence_factor,
+        place=lambda tree: shard_members(tree, sharding),
+    )
+    record = Record((), members=ensemble_size)
+    state, _ = engine.run(engine.start(trainable), record)
+    report_failures("ensemble_map", state, record, per="epoch", steps_per=steps_per_epoch)
+    losses = record.arrays()["loss"].reshape(ensemble_size, num_epochs, steps_per_epoch)
+    return eqx.combine(state.params, static), jnp.asarray(losses.mean(axis=-1))
+
+
+def _epoch_rows(n: int, batch: int, steps: int):
+    """``rows(epoch_keys, first, count)``: each member's minibatch indices for `count`
+    epochs from epoch `first`, one row of `batch` indices per step (a fresh shuffle of the
+    `n` data per epoch), shape ``(E, count * steps, batch)``."""
+
+    @functools.partial(jax.jit, static_argnums=(2,))
+    def rows(epoch_keys, first, count):
+        def member(keys):
+            ks = jax.lax.dynamic_slice_in_dim(keys, first, count)
+            perm = jax.vmap(lambda k: jax.random.permutation(k, n)[: steps * batch])(ks)
+            return perm.reshape(count * steps, batch)
+
+        return jax.vmap(member)(epoch_keys)
+
+    return lambda keys, first, count: rows(keys, first, count)
+
+
+@final
+class LogJointObjective(AbstractObjective):
+    r"""One member's negative log joint, $-[(n/|B|)\log p(y_B|\theta) + \lambda\log p(\theta)]$.
+
+    The batch is the member's data arrays; a step's input is its minibatch rows (``None``
+    for the full batch).
+    """
+
+    log_joint: Callable[..., Any]
+    static: Any
+    scale: float = eqx.field(static=True)
+    prior_weight: float = eqx.field(static=True)
+    names: tuple[str, ...] = eqx.field(static=True, default=())
+
+    def model(self, params: Any) -> Any:
+        return eqx.combine(params, self.static)
+
+    def __call__(self, params, batch, x):
+        data = batch if x is None else tuple(a[x] for a in batch)
+        loglik, logprior = self.log_joint(eqx.combine(params, self.static), *data)
+        return -(self.scale * loglik + self.prior_weight * logprior), {}
 
 
 def _data_noise(scales, arrays, keys) -> tuple:
@@ -210,42 +269,6 @@ def _data_noise(scales, arrays, keys) -> tuple:
             * scale
         )
     return tuple(out)
-
-
-@eqx.filter_jit
-def _train(
-    log_joint, static, trainable, keys, noise, data, optimizer, num_epochs, batch, prior_weight
-):
-    n = data[0].shape[0]
-    scale = n / batch
-    steps = n // batch
-
-    def loss_of(tr, batch_data):
-        loglik, logprior = log_joint(eqx.combine(tr, static), *batch_data)
-        return -(scale * loglik + prior_weight * logprior)
-
-    def update(carry, batch_data):
-        tr, state = carry
-        loss, grads = jax.value_and_grad(loss_of)(tr, batch_data)
-        updates, state = optimizer.update(grads, state, tr)
-        return (optax.apply_updates(tr, updates), state), loss
-
-    def member(tr, key, noise_e):
-        data_e = tuple(a if e is None else a + e for a, e in zip(data, noise_e, strict=True))
-
-        def epoch(carry, ekey):
-            if steps == 1 and batch == n:
-                return update(carry, data_e)
-            idx = jax.random.permutation(ekey, n)[: steps * batch].reshape(steps, batch)
-            carry, losses = jax.lax.scan(update, carry, jax.tree.map(lambda a: a[idx], data_e))
-            return carry, jnp.mean(losses)
-
-        (tr, _), losses = jax.lax.scan(
-            epoch, (tr, optimizer.init(tr)), jax.random.split(key, num_epochs)
-        )
-        return tr, losses
-
-    return jax.vmap(member)(trainable, keys, noise)
 
 
 def ensemble_predict(

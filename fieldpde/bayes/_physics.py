@@ -29,11 +29,12 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float
 
-from .._checks import positive_float, positive_int
+from .._checks import as_key, positive_float, positive_int
 from .._types import Key
 from ..constraints import Batch, Observations
 from ..problem import Problem
-from ._ensemble import as_key, member_sharding, shard_members
+from ..train import AbstractObjective, Engine, Optax, Record, report_failures
+from ._ensemble import member_sharding, shard_members
 from ._stuck import predictive_summary
 
 
@@ -46,6 +47,9 @@ class PhysicsEnsemble(eqx.Module):
         params: the members' PDE coefficients, stacked (``None`` if the problem has none).
         losses: $\\mathcal{E}$ per member and step, shape ``(E, steps)``.
         terms: each constraint's negative log-likelihood term per member and step.
+        status: each member's status (``"completed"``, ``"nan"``, ``"diverged"``; a
+            stopped member keeps its last good parameters), or ``None`` if not recorded.
+        failed_at: each member's first failed step (-1: none).
 
     Example:
         >>> import equinox as eqx, jax, jax.numpy as jnp
@@ -66,6 +70,8 @@ class PhysicsEnsemble(eqx.Module):
     params: Any
     losses: Float[Array, "e steps"]
     terms: dict[str, Float[Array, "e steps"]]
+    status: tuple[str, ...] | None = eqx.field(static=True, default=None)
+    failed_at: tuple[int, ...] | None = eqx.field(static=True, default=None)
 
     @property
     def ensemble_size(self) -> int:
@@ -145,6 +151,7 @@ def ensemble_fit(
     resample_every: int = 100,
     randomize: bool = True,
     devices: Sequence[Any] | None = None,
+    divergence_factor: float | None = 1e6,
 ) -> PhysicsEnsemble:
     r"""Train an ensemble of MAP fields (and PDE coefficients) on a `Problem`.
 
@@ -180,6 +187,11 @@ def ensemble_fit(
             anchored ensembles, Pearce et al. 2020); without it, members that the data and
             physics drive to one optimum collapse onto it and report no uncertainty.
         devices: devices to shard members over (default: all).
+        divergence_factor: a member whose energy rises by more than this multiple of its
+            best energy's magnitude stops (``None``: never). A member whose energy or
+            gradient becomes non-finite stops too; each stopped member keeps its last good
+            parameters, is named in a `RuntimeWarning` and in `PhysicsEnsemble.status`,
+            and the others train on unaffected.
 
     Returns:
         A `PhysicsEnsemble`.
@@ -253,57 +265,48 @@ def ensemble_fit(
     anchor = eqx.filter(fields, eqx.is_inexact_array) if randomize and log_prior else None
     if optimizer is None:
         optimizer = optax.adam(positive_float("learning_rate", learning_rate))
-    state = eqx.filter_vmap(optimizer.init)(trainable)
     sharding = member_sharding(ensemble_size, devices)
-    trainable, state, noise, anchor = shard_members((trainable, state, noise, anchor), sharding)
+    noise, anchor = shard_members((noise, anchor), sharding)
+    objective = EnergyObjective(
+        problem=problem,
+        static=static,
+        counts=counts,
+        scales=scales,
+        log_prior=log_prior,
+        prior_weight=prior_weight,
+        param_prior=param_prior,
+    )
 
-    def energy(tr, batches, noise_e, anchor_e):
-        field, phi = eqx.combine(tr, static)
-        batches = dict(batches)
-        for name in counts:
-            b, idx = batches[name]
-            batches[name] = b._replace(extra=b.extra + noise_e[name][idx])
-        parts = problem.losses(field, batches, phi)
-        terms = {
-            name: 0.5 * counts[name] * loss
-            if scales[name] is None
-            else loss / (2.0 * scales[name] ** 2)
-            for name, loss in parts.items()
-        }
-        total = sum(terms.values())
-        if log_prior is not None:
-            if anchor_e is not None:
-                # a zero-mean prior moved to this member's draw: log p(theta - theta_0)
-                arrays, rest = eqx.partition(field, eqx.is_inexact_array)
-                field = eqx.combine(jax.tree.map(jnp.subtract, arrays, anchor_e), rest)
-            total = total - prior_weight * log_prior(field)
-        if param_prior is not None:
-            total = total - _param_log_prob(param_prior, phi)
-        return total, terms
-
-    losses, terms = [], []
-    done, block = 0, 0
-    while done < steps:
-        length = min(resample_every, steps - done)
-        bkey = jax.random.fold_in(k_points, block)
+    def sample(index, phase, bkey, params):
         batches = problem.sample(bkey)
         for i, name in enumerate(counts):
             batches[name] = _observation_batch(
                 problem.constraints[name], jax.random.fold_in(bkey, 10**6 + i)
             )
-        trainable, state, loss, parts = _block(
-            energy, trainable, state, batches, noise, anchor, optimizer, length
-        )
-        losses.append(loss)
-        terms.append(parts)
-        done += length
-        block += 1
-    fields, params = eqx.combine(trainable, static)
+        return batches, noise, anchor
+
+    engine = Engine(
+        objectives=(objective,),
+        phases=(Optax(steps, optimizer, resample_every=resample_every),),
+        key=k_points,
+        sample=sample,
+        members=ensemble_size,
+        batch_axes=(None, 0, 0),
+        divergence_factor=divergence_factor,
+        place=lambda tree: shard_members(tree, sharding),
+    )
+    record = Record(tuple(problem.constraints), members=ensemble_size)
+    state, _ = engine.run(engine.start(trainable), record)
+    status, failed_at = report_failures("ensemble_fit", state, record)
+    fields, params = eqx.combine(state.params, static)
+    history = record.arrays()
     return PhysicsEnsemble(
         fields=fields,
         params=params,
-        losses=jnp.concatenate(losses, axis=1),
-        terms={n: jnp.concatenate([t[n] for t in terms], axis=1) for n in problem.constraints},
+        losses=jnp.asarray(history["loss"]),
+        terms={n: jnp.asarray(history[n]) for n in problem.constraints},
+        status=status,
+        failed_at=tuple(int(v) for v in failed_at),
     )
 
 
@@ -317,21 +320,62 @@ def _observation_batch(obs: Observations, key) -> tuple[Batch, Array]:
     return Batch(obs.points[idx], extra=obs.values[idx]), idx
 
 
-@eqx.filter_jit
-def _block(energy, trainable, state, batches, noise, anchor, optimizer, length):
-    def member(tr, st, noise_e, anchor_e):
-        def step(carry, _):
-            tr, st = carry
-            (loss, parts), grads = jax.value_and_grad(energy, has_aux=True)(
-                tr, batches, noise_e, anchor_e
-            )
-            updates, st = optimizer.update(grads, st, tr)
-            return (optax.apply_updates(tr, updates), st), (loss, parts)
+@final
+class EnergyObjective(AbstractObjective):
+    r"""One member's negative log posterior $\mathcal{E}$ (see the module docstring).
 
-        (tr, st), (loss, parts) = jax.lax.scan(step, (tr, st), length=length)
-        return tr, st, loss, parts
+    The batch is ``(batches, noise, anchor)``: the block's collocation and observation
+    batches (shared by the members; an observation batch carries the indices of its
+    data), the member's fixed perturbation of each observation term, and its prior anchor
+    (or ``None``).
+    """
 
-    return jax.vmap(member)(trainable, state, noise, anchor)
+    problem: Problem
+    static: Any
+    counts: dict[str, int] = eqx.field(static=True)
+    scales: dict[str, float | None] = eqx.field(static=True)
+    log_prior: Any = eqx.field(static=True)
+    prior_weight: float = eqx.field(static=True)
+    param_prior: Any
+    names: tuple[str, ...] = eqx.field(static=True)
+
+    def __init__(self, *, problem, static, counts, scales, log_prior, prior_weight, param_prior):
+        self.problem = problem
+        self.static = static
+        self.counts = dict(counts)
+        self.scales = dict(scales)
+        self.log_prior = log_prior
+        self.prior_weight = prior_weight
+        self.param_prior = param_prior
+        self.names = tuple(problem.constraints)
+
+    def model(self, params: Any) -> Any:
+        return eqx.combine(params, self.static)
+
+    def __call__(self, params, batch, x):
+        batches, noise_e, anchor_e = batch
+        field, phi = eqx.combine(params, self.static)
+        batches = dict(batches)
+        for name in self.counts:
+            b, idx = batches[name]
+            batches[name] = b._replace(extra=b.extra + noise_e[name][idx])
+        parts = self.problem.losses(field, batches, phi)
+        terms = {
+            name: 0.5 * self.counts[name] * loss
+            if self.scales[name] is None
+            else loss / (2.0 * self.scales[name] ** 2)
+            for name, loss in parts.items()
+        }
+        total = sum(terms.values())
+        if self.log_prior is not None:
+            if anchor_e is not None:
+                # a zero-mean prior moved to this member's draw: log p(theta - theta_0)
+                arrays, rest = eqx.partition(field, eqx.is_inexact_array)
+                field = eqx.combine(jax.tree.map(jnp.subtract, arrays, anchor_e), rest)
+            total = total - self.prior_weight * self.log_prior(field)
+        if self.param_prior is not None:
+            total = total - _param_log_prob(self.param_prior, phi)
+        return total, terms
 
 
 def _is_dist(x) -> bool:

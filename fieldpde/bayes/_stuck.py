@@ -10,7 +10,7 @@ robust multiple of the members' own spread.
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, final
 
 import equinox as eqx
 import jax
@@ -21,6 +21,7 @@ from jaxtyping import Array, Float
 from ._ensemble import as_key, ensemble_map
 
 
+@final
 @dataclass(frozen=True)
 class StuckReport:
     """Which members were stuck and what was done about them.

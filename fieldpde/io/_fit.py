@@ -2,23 +2,20 @@
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, final
+from typing import Any
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import positive_float, positive_int
-from .._tree import with_static
-from ..constraints import AbstractConstraint, Batch, Observations
-from ..constraints._region import field_values
+from ..constraints import AbstractConstraint, MaskedObservations, Observations
 from ..nn import SIREN
 from ..problem import Problem
-from ..train import fit
+from ..train import fit, fit_ensemble
 from ._coords import axis_encoding, is_global_longitude
-from ._field import Coordinate, FittedField, Source, stack
+from ._field import Coordinate, FittedField, Source
 
 DEFAULT_PERIOD = 360.0
 
@@ -77,7 +74,8 @@ def fit_xarray(
             smoothly along it instead of oscillating between samples.
         constraints: extra loss terms (e.g. a PDE `Residual`) added to the data term; they
             see the field of standardised values on encoded inputs, ``(..., d') -> (..., m)``.
-        ensemble_size: fit this many members from different seeds (one after another);
+        ensemble_size: fit this many members from different seeds, all in one vmapped
+            program (member $e$ is exactly the fit of seed ``fold_in(seed, e)``);
             `FittedField.predict` then returns means and standard deviations.
         seed: seeds the initialisation and the batches.
         dtype: parameter dtype (float32 by default; float64 needs JAX's x64 mode).
@@ -203,9 +201,12 @@ def fit_xarray(
     problem = Problem(terms, name="fit_xarray")
 
     d_in = sum(a.width for a in axes)
-    members, records = [], []
-    for e in range(ensemble_size or 1):
-        init_key, train_key = jax.random.split(jax.random.fold_in(jax.random.key(seed), e))
+    count = ensemble_size or 1
+    member_keys = [
+        jax.random.split(jax.random.fold_in(jax.random.key(seed), e)) for e in range(count)
+    ]
+
+    def init(init_key):
         net = SIREN.init(
             d_in,
             width,
@@ -216,25 +217,49 @@ def fit_xarray(
             hidden_omega=hidden_omega,
             dtype=dtype,
         )
-        if resolution_init:
-            net = _scale_first_layer(net, axes, shape)
-        result = fit(
-            problem,
-            net,
-            key=train_key,
-            steps=steps,
-            learning_rate=learning_rate,
-            resample_every=resample_every,
-            lbfgs_steps=lbfgs_steps,
-            lbfgs_points=len(rows),
-            progress=progress,
+        return _scale_first_layer(net, axes, shape) if resolution_init else net
+
+    settings = dict(
+        steps=steps,
+        learning_rate=learning_rate,
+        resample_every=resample_every,
+        lbfgs_steps=lbfgs_steps,
+        lbfgs_points=len(rows),
+        progress=progress,
+    )
+    if not steps and not lbfgs_steps:
+        # nothing to train: the field encodes the grid, untrained (for tests and timing)
+        net = (
+            init(member_keys[0][0])
+            if ensemble_size is None
+            else eqx.filter_vmap(init)(jnp.stack([k[0] for k in member_keys]))
         )
+        records = [{"status": "untrained", "final_loss": float("nan"), "steps": 0}] * count
+    elif ensemble_size is None:
+        init_key, train_key = member_keys[0]
+        result = fit(problem, init(init_key), key=train_key, **settings)
         if not result.ok:
             warnings.warn(f"fit_xarray: {result.message}", RuntimeWarning, stacklevel=2)
-        members.append(result.field)
-        records.append(
+        net = result.field
+        records = [
             {"status": result.status, "final_loss": result.final_loss, "steps": result.steps}
-        )
+        ]
+    else:
+        # every member in one vmapped program, each exactly the fit it would be alone
+        init_keys = jnp.stack([k[0] for k in member_keys])
+        train_keys = jnp.stack([k[1] for k in member_keys])
+        out = fit_ensemble(problem, eqx.filter_vmap(init)(init_keys), keys=train_keys, **settings)
+        net = out.fields
+        losses = out.history["loss"]
+        failed = out.history["failed_at"]
+        records = [
+            {
+                "status": out.status[e],
+                "final_loss": float(losses[e, failed[e] - 1 if failed[e] > 0 else -1]),
+                "steps": int(failed[e]) if failed[e] >= 0 else out.steps,
+            }
+            for e in range(ensemble_size)
+        ]
 
     source = Source(
         kind=kind,
@@ -271,7 +296,6 @@ def fit_xarray(
             "members": records,
         },
     )
-    net = members[0] if ensemble_size is None else stack(members)
     return FittedField(net, source)
 
 
@@ -312,59 +336,3 @@ def _periods(periodic: Any, dims: tuple[str, ...], obj: Any) -> dict[str, float]
             raise ValueError(f"`periodic`: {name!r} is not a dimension of `obj` {dims}")
         out[name] = positive_float("periodic", period)
     return out
-
-
-@final
-class MaskedObservations(AbstractConstraint):
-    r"""Gridded observations of several outputs whose missing entries differ.
-
-    The residual of output $j$ at row $i$ is $s_{ij}(\Phi_j(x_i) - z_{ij})$ with
-    $s_{ij} = \mathbb{1}[z_{ij}\text{ finite}]\sqrt{n/n_j}$, so the mean over rows of the
-    squared norm is $\sum_j \frac{1}{n_j}\sum_{i \in F_j}(\Phi_j(x_i) - z_{ij})^2$: each
-    output's mean squared error over its own finite cells, missing cells contributing 0.
-
-    Attributes:
-        points: ``(n, d)``; values: ``(n, m)`` with missing entries set to 0;
-        scale: ``(n, m)``, the $s_{ij}$; batch_size: rows per step (``None``: all).
-    """
-
-    points: Float[Array, "n d"]
-    values: Float[Array, "n m"]
-    scale: Float[Array, "n m"]
-    batch_size: int | None = eqx.field(static=True)
-    weight: float = eqx.field(static=True)
-    norm: str = eqx.field(static=True)
-
-    def __init__(self, points, values, mask, *, batch_size=None, dtype=None):
-        values = np.asarray(values, dtype=np.float64)
-        mask = np.asarray(mask, dtype=bool)
-        if values.shape != mask.shape or values.ndim != 2:
-            raise ValueError(
-                f"`values` and `mask` must have one shape (n, m), got {values.shape}, {mask.shape}"
-            )
-        n, counts = values.shape[0], mask.sum(axis=0)
-        scale = np.where(mask, np.sqrt(n / np.maximum(counts, 1)), 0.0)
-        self.points = jnp.asarray(points, dtype=dtype)
-        self.values = jnp.asarray(np.where(mask, values, 0.0), dtype=dtype)
-        self.scale = jnp.asarray(scale, dtype=dtype)
-        self.batch_size = None if batch_size is None or batch_size >= n else batch_size
-        self.weight = 1.0
-        self.norm = "squared"
-
-    def sample(self, key: PRNGKeyArray) -> Batch:
-        if self.batch_size is None:
-            return Batch(self.points, extra=(self.values, self.scale))
-        idx = jax.random.choice(key, self.points.shape[0], (self.batch_size,), replace=False)
-        return Batch(self.points[idx], extra=(self.values[idx], self.scale[idx]))
-
-    @property
-    def measure(self) -> float:
-        return 1.0
-
-    def with_num_points(self, n: int) -> "MaskedObservations":
-        n = positive_int("n", n)
-        return with_static(self, batch_size=None if n >= self.points.shape[0] else n)
-
-    def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n m"]:
-        values, scale = batch.extra
-        return (field_values(field, batch.points) - values) * scale

@@ -5,6 +5,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from ..domains import SpaceTime
 from ..problem import Problem
 
 _AXES = ("x", "y", "z")
@@ -54,8 +55,8 @@ def evaluate_on_grid(
     if len(shape) != d or min(shape) < 2:
         raise ValueError(f"`shape` must give >= 2 nodes on each of {d} axes, got {shape}")
     names = list(_AXES[:d])
-    if type(domain).__name__ == "SpaceTime":
-        names[-1] = "t"
+    if isinstance(domain, SpaceTime):
+        names[-1] = "time"  # the one name of the time dimension, as in fieldpde.reference
     coords = [np.linspace(a, b, n) for a, b, n in zip(lo, hi, shape, strict=True)]
     mesh = np.stack(np.meshgrid(*coords, indexing="ij"), axis=-1).reshape(-1, d)
     pts = jnp.asarray(mesh, dtype=jnp.result_type(float))

@@ -14,8 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from .._checks import positive_float, positive_int
-from ..constraints import Batch, Residual
-from ..constraints._base import apply_norm
+from ..constraints import AbstractConstraint, Batch
 
 
 @final
@@ -50,9 +49,10 @@ class AdaptiveSampling(eqx.Module):
         if self.c < 0:
             raise ValueError(f"`c` must be >= 0, got {self.c!r}")
 
-    def resample(self, constraint: Any, field: Any, params: Any, key) -> Batch:
-        """A batch for `constraint`: adaptive for a `Residual`, plain sampling otherwise."""
-        if not isinstance(constraint, Residual):
+    def resample(self, constraint: AbstractConstraint, field: Any, params: Any, key) -> Batch:
+        """A batch for `constraint`: adaptive for a PDE residual whose rows are its points
+        (`AbstractConstraint.adaptive`), plain sampling otherwise."""
+        if not (constraint.kind == "pde" and constraint.adaptive):
             return constraint.sample(key)
         pool_key, pick_key = jax.random.split(key)
         n = constraint.num_points
@@ -71,4 +71,4 @@ class AdaptiveSampling(eqx.Module):
 
 @eqx.filter_jit
 def _residual_norms(constraint, field, batch, params):
-    return jnp.sqrt(apply_norm(constraint.residual(field, batch, params), "squared"))
+    return jnp.sqrt(jnp.sum(jnp.square(constraint.residual(field, batch, params)), axis=-1))

@@ -122,3 +122,51 @@ def load_checkpoint(
             f"`{path}` is not a readable fieldpde checkpoint for this model: {err}"
         ) from err
     return state, int(meta["step"]), history, meta
+
+
+def save_run(path: str | os.PathLike, engine: Any, state: Any, record: Any, meta: dict) -> None:
+    """Checkpoint an `Engine` run: its state, loss record and phase layout."""
+    save_checkpoint(
+        path,
+        state,
+        step=record.steps,
+        history=record.arrays(),
+        meta={**meta, "phases": engine.layout(), "phase": int(state.phase)},
+    )
+
+
+def load_run(path: str | os.PathLike, engine: Any, params: Any, record: Any) -> Any:
+    """The state of an `Engine` run saved by `save_run`; `record` continues its history.
+
+    Args:
+        path: the checkpoint (the ``resume`` argument of the driver).
+        engine: the engine of this run; its phase layout must be the checkpoint's.
+        params: the initial trainable arrays of this run (the skeleton of the state).
+        record: an empty `Record`, filled with the saved history.
+
+    Raises:
+        ValueError: the file is not a checkpoint of this model, or was written by a run
+            with other phases.
+    """
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            meta = json.loads(zf.read("meta.json"))
+    except FileNotFoundError:
+        raise
+    except Exception as err:
+        raise ValueError(
+            f"`resume`: `{path}` is not a readable fieldpde checkpoint: {err}"
+        ) from err
+    saved = meta.get("phases")
+    if saved != engine.layout():
+        raise ValueError(
+            f"`resume`: {path} was written by a run with phases {saved}, but this run has "
+            f"{engine.layout()}; resume with the phases (steps, lbfgs_steps, ...) it was "
+            "written with"
+        )
+    index = int(meta["phase"])
+    like = engine.enter(index, params)
+    state, step, history, _ = load_checkpoint(path, like)
+    record.restore(history, step)
+    return engine.place(state)

@@ -1,20 +1,20 @@
-r"""Train a field on a `Problem`: jitted optax steps, resampling, L-BFGS polish, safety.
+r"""Train a field on a `Problem`: phases of optax steps on the engine, with every safety.
 
-Steps run in blocks of `resample_every`: each block draws fresh collocation points on the
-host (any sampler, optionally residual-adaptive), then runs all its steps in one compiled
-`jax.lax.scan`. Inside the scan a step whose loss is not finite, or exceeds
-`divergence_factor` times the best loss so far, freezes the parameters; the run then stops
-with that status and returns the last parameters whose loss was finite.
+`fit` builds the phases (Adam with a cosine decay, then an optional L-BFGS polish; or the
+``phases`` it is given), the problem's objective (its Eq. 3 terms, causally weighted if
+asked) and a sampler (fresh points per block, residual-adaptive if asked, split over
+devices if there are several), and runs them on the `Engine`. Inside each compiled block a
+step whose loss is not finite, or exceeds `divergence_factor` times the best loss so far,
+freezes the parameters; the run then stops with that status and returns the last
+parameters whose loss was good.
 """
 
-import functools
 import math
-import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, final
 
 import equinox as eqx
 import jax
@@ -23,18 +23,21 @@ import numpy as np
 import optax
 from jaxtyping import PRNGKeyArray
 
-from .._checks import positive_int
+from .._checks import as_key, positive_int, writable_file
 from .._sharding import device_mesh, replicate, split_leading
-from .._tree import with_static
 from ..problem import Problem
 from ._adaptive import AdaptiveSampling
 from ._causal import Causal
-from ._checkpoint import load_checkpoint, save_checkpoint
+from ._checkpoint import load_run, save_run
+from ._engine import Engine, Record, labels
+from ._objective import ProblemObjective, count_trainable, trainable_split
+from ._phases import LBFGS, AbstractPhase, Adam, Optax, cast_like, check_phases
+from ._progress import progress_meter
+from ._results import RESULTS
+from ._state import TrainState
 
-RUNNING, NAN, DIVERGED = 0, 1, 2
-_STATUS = {RUNNING: "completed", NAN: "nan", DIVERGED: "diverged"}
 
-
+@final
 @dataclass(frozen=True)
 class FitResult:
     """What `fit` returns.
@@ -43,11 +46,15 @@ class FitResult:
         field: the trained field (the last good parameters if training failed).
         params: the trained PDE coefficients (``None`` if the problem has none).
         history: per-step losses: ``"loss"`` (the total) and one entry per constraint, as
-            numpy arrays; L-BFGS steps follow the Adam steps (``phase`` tells which).
-        status: ``"completed"``, ``"nan"``, ``"diverged"`` or ``"stopped"`` (a callback).
+            numpy arrays; ``"phase"`` gives each step's phase (0: the first, e.g. Adam;
+            1: the next, e.g. L-BFGS).
+        status: ``"completed"``, ``"nan"``, ``"diverged"``, ``"stopped"`` (a callback),
+            or a phase's breakdown (``"no_descent"``, ``"line_search_failed"``,
+            ``"nonfinite_step"``).
         message: a sentence explaining the status.
-        steps: optimiser steps taken (Adam + L-BFGS).
+        steps: optimiser steps taken (all phases).
         wall_time: seconds spent in `fit`.
+        state: the final `TrainState` (continue it with `fieldpde.train.Engine`).
 
     Example:
         `fit` builds it (see its example); ``ok`` and ``final_loss`` summarise it:
@@ -66,6 +73,7 @@ class FitResult:
     message: str
     steps: int
     wall_time: float
+    state: Any = None
 
     @property
     def ok(self) -> bool:
@@ -76,137 +84,127 @@ class FitResult:
         return float(self.history["loss"][-1]) if len(self.history["loss"]) else math.nan
 
 
-def _select(flag, new, old):
-    return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
+def sugar_phases(
+    *,
+    steps: int | None = None,
+    optimizer: optax.GradientTransformation | None = None,
+    learning_rate: float | None = None,
+    resample_every: int | None = None,
+    lbfgs_steps: int | None = None,
+    lbfgs_points: int | None = None,
+    lbfgs_optimizer: Any = None,
+) -> tuple[AbstractPhase, ...]:
+    """The phases `fit`'s simple keywords stand for: Adam (or `optimizer`), then L-BFGS.
 
-
-def _all_finite(tree) -> jax.Array:
-    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]
-    return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
-
-
-def _guarded(loss, grads, best, status, divergence_factor):
-    """Status after evaluating the loss at the current parameters.
-
-    Returns ``(status, good, apply)``: the new status, whether the current parameters are
-    good (finite loss, not diverged) and whether to apply this step's update (also needs
-    finite gradients).
+    Example:
+        >>> [p.layout() for p in sugar_phases(steps=100, lbfgs_steps=50)]
+        [['Adam', 100], ['LBFGS', 50]]
     """
-    finite_loss = jnp.isfinite(loss)
-    diverged = (
-        jnp.isfinite(best) & (loss > divergence_factor * best)
-        if divergence_factor is not None
-        else jnp.array(False)
-    )
-    running = status == RUNNING
-    good = running & finite_loss & ~diverged
-    apply = good & _all_finite(grads)
-    new_status = jnp.where(
-        running & ~(finite_loss & _all_finite(grads)),
-        NAN,
-        jnp.where(running & diverged, DIVERGED, status),
-    )
-    return new_status, good, apply
+    steps = 5000 if steps is None else positive_int("steps", steps, minimum=0)
+    resample_every = 100 if resample_every is None else resample_every
+    if optimizer is None:
+        first: AbstractPhase = Adam(
+            steps,
+            learning_rate=1e-3 if learning_rate is None else learning_rate,
+            resample_every=resample_every,
+        )
+    else:
+        first = Optax(steps, optimizer, resample_every=resample_every)
+    lbfgs_steps = 0 if lbfgs_steps is None else positive_int("lbfgs_steps", lbfgs_steps, minimum=0)
+    if not lbfgs_steps:
+        return (first,)
+    return first, LBFGS(lbfgs_steps, points=lbfgs_points, optimizer=lbfgs_optimizer)
 
 
-@eqx.filter_jit
-def _adam_block(
-    problem,
-    static,
-    trainable,
-    opt_state,
-    best,
-    status,
-    batches,
-    optimizer,
-    length: int,
-    divergence_factor,
-):
-    def losses_of(tr):
-        field, params = eqx.combine(tr, static)
-        parts = problem.losses(field, batches, params)
-        return sum(parts.values()), parts
-
-    def step(carry, _):
-        tr, state, best, status, last_good = carry
-        (loss, parts), grads = jax.value_and_grad(losses_of, has_aux=True)(tr)
-        status, good, apply = _guarded(loss, grads, best, status, divergence_factor)
-        last_good = _select(good, tr, last_good)
-        updates, new_state = optimizer.update(grads, state, tr)
-        tr = _select(apply, optax.apply_updates(tr, updates), tr)
-        state = _select(apply, new_state, state)
-        best = jnp.where(good, jnp.minimum(best, loss), best)
-        return (tr, state, best, status, last_good), (loss, parts, status)
-
-    carry = (trainable, opt_state, best, status, trainable)
-    (trainable, opt_state, best, status, last_good), (loss, parts, statuses) = jax.lax.scan(
-        step, carry, length=length
-    )
-    # on failure hand back the last parameters whose loss was finite and not diverged
-    trainable = _select(status == RUNNING, trainable, last_good)
-    return trainable, opt_state, best, status, loss, parts, statuses
+def describe(phases: Sequence[AbstractPhase]) -> str:
+    """``"4000 Adam steps and 2000 L-BFGS steps"`` for a phase list."""
+    names = {"LBFGS": "L-BFGS", "Optax": "optimiser"}
+    parts = [
+        f"{p.steps} {names.get(type(p).__name__, type(p).__name__)} steps"
+        for p in phases
+        if p.steps
+    ]
+    if len(parts) <= 1:
+        return parts[0] if parts else "no steps"
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-@eqx.filter_jit
-def _lbfgs_block(problem, static, trainable, batches, optimizer, length: int):
-    def total(tr):
-        field, params = eqx.combine(tr, static)
-        return problem.loss(field, batches, params)
+def check_points(phases: Sequence[AbstractPhase], names: Sequence[str]) -> None:
+    """Every constraint a phase's ``points`` names must be one of the problem's."""
+    for i, phase in enumerate(phases):
+        if isinstance(phase.points, tuple):
+            unknown = sorted({n for n, _ in phase.points} - set(names))
+            if unknown:
+                raise ValueError(
+                    f"`phases[{i}].points` names constraints the problem lacks: {unknown}; "
+                    f"it has {list(names)}"
+                )
 
-    value_and_grad = optax.value_and_grad_from_state(total)
 
-    def step(carry, _):
-        tr, state, status, last_good = carry
-        loss, grads = value_and_grad(tr, state=state)
-        if len(problem.constraints) == 1:
-            # the total is the one part: skip a forward pass (a third of an L-BFGS step)
-            parts = {name: loss for name in problem.constraints}
+def check_dtypes(phases: Sequence[AbstractPhase], start: Any) -> None:
+    """A phase must not cast to a lower precision than the one before it trained in."""
+    current = None if start is None else np.dtype(start)
+    for i, phase in enumerate(phases):
+        if phase.dtype is None:
+            continue
+        new = np.dtype(phase.dtype)
+        if current is not None and new.itemsize < current.itemsize:
+            raise ValueError(
+                f"`phases[{i}]` casts to {new} after training in {current}: a lower "
+                "precision throws away what the earlier phases reached; drop its `dtype`"
+            )
+        current = new
+
+
+def failure_message(state: TrainState, phases: Sequence[AbstractPhase], step: int) -> str:
+    """A sentence for a failed run: what happened, where, and what to try."""
+    label = labels(state.result).item()
+    phase = phases[state.phase]
+    where = f"at step {step} ({type(phase).__name__} phase)"
+    if label == "nan":
+        hint = " (try a smaller learning rate)" if phase.resamples else ""
+        return (
+            f"the loss or its gradient became non-finite {where}; returned the last "
+            f"parameters with a finite loss{hint}"
+        )
+    if label == "diverged":
+        best = float(state.best_loss)
+        return (
+            f"the loss diverged {where} (above divergence_factor x best {best:.3e}); "
+            "returned the last parameters before the blow-up (try a smaller learning rate)"
+        )
+    return f"{RESULTS[state.result]} {where}; returned the last good parameters"
+
+
+def problem_sampler(
+    problem: Problem,
+    phases: Sequence[AbstractPhase],
+    objective_for: Callable[[int], ProblemObjective],
+    *,
+    adaptive: AdaptiveSampling | None = None,
+    shard: Callable[[Any], Any] | None = None,
+) -> Callable[..., Any]:
+    """``sample(index, phase, key, params)`` for a problem: each phase's point counts,
+    residual-adaptive points in phases that resample, split over devices if asked."""
+    resized = {i: problem.with_num_points(p.points) for i, p in enumerate(phases)}
+
+    def sample(index, phase, key, params):
+        prob = resized[index]
+        if key.shape:  # an ensemble with a key per member: each draws its own points
+            batches = [prob.sample(k) for k in key]
+            return jax.tree.map(lambda *b: jnp.stack(b), *batches)
+        if adaptive is None or not phase.resamples:
+            batches = prob.sample(key)
         else:
-            field, params = eqx.combine(tr, static)
-            parts = problem.losses(field, batches, params)
-        updates, new_state = optimizer.update(
-            grads, state, tr, value=loss, grad=grads, value_fn=total
-        )
-        good = (status == RUNNING) & jnp.isfinite(loss)
-        last_good = _select(good, tr, last_good)
-        ok = good & _all_finite(grads)
-        status = jnp.where((status == RUNNING) & ~ok, NAN, status)
-        new_tr = optax.apply_updates(tr, updates)
-        return (_select(ok, new_tr, tr), _select(ok, new_state, state), status, last_good), (
-            loss,
-            parts,
-            status,
-        )
+            field, phi = objective_for(index).model(params)
+            keys = jax.random.split(key, len(prob.constraints))
+            batches = {
+                n: adaptive.resample(c, field, phi, k)
+                for (n, c), k in zip(prob.constraints.items(), keys, strict=True)
+            }
+        return batches if shard is None else shard(batches)
 
-    state = optimizer.init(trainable)
-    (trainable, _, status, last_good), (loss, parts, statuses) = jax.lax.scan(
-        step, (trainable, state, jnp.array(RUNNING), trainable), length=length
-    )
-    return _select(status == RUNNING, trainable, last_good), status, loss, parts, statuses
-
-
-def _progress(total: int, enabled: bool | None):
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="step", dynamic_ncols=True, leave=True)
-
-
-@functools.lru_cache(maxsize=16)
-def _default_optimizer(learning_rate: float, steps: int) -> optax.GradientTransformation:
-    # cached: the optimiser is a static argument of the compiled blocks, so handing the same
-    # object to a repeated `fit` call reuses their compilation
-    schedule = optax.cosine_decay_schedule(learning_rate, max(steps, 1), alpha=1e-2)
-    return optax.adam(schedule)
-
-
-def _cast(tree, dtype):
-    if dtype is None:
-        return tree
-    return jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, tree)
+    return sample
 
 
 def fit(
@@ -214,18 +212,19 @@ def fit(
     field: Any,
     *,
     key: PRNGKeyArray,
-    steps: int = 5000,
+    phases: Sequence[AbstractPhase] | None = None,
+    steps: int | None = None,
     optimizer: optax.GradientTransformation | None = None,
-    learning_rate: float = 1e-3,
-    resample_every: int = 100,
+    learning_rate: float | None = None,
+    resample_every: int | None = None,
     adaptive: AdaptiveSampling | None = None,
-    lbfgs_steps: int = 0,
+    lbfgs_steps: int | None = None,
     lbfgs_points: int | None = None,
     lbfgs_optimizer: optax.GradientTransformationExtraArgs | None = None,
     params: Any = None,
     dtype: Any = None,
     divergence_factor: float | None = 1e6,
-    progress: bool | None = None,
+    progress: Any = None,
     callbacks: Sequence[Callable[..., Any]] = (),
     checkpoint: str | None = None,
     checkpoint_every: int | None = None,
@@ -235,42 +234,49 @@ def fit(
 ) -> FitResult:
     r"""Minimise the problem's Eq. 3 loss over the field (and any PDE coefficients).
 
+    Training runs in phases (`Adam`, `LBFGS`, `Optax`, ...), each in compiled blocks of
+    steps. Give the phases as `phases`, or use the simple keywords, which stand for
+    ``[Adam(steps, learning_rate=..., resample_every=...), LBFGS(lbfgs_steps,
+    points=lbfgs_points)]`` (the second only with `lbfgs_steps`).
+
     Args:
         problem: the `Problem`.
         field: the initial field, an equinox module (e.g. `SIREN`, `HardDirichlet`).
-        key: PRNG key for collocation sampling (block ``b`` uses ``fold_in(key, b)``, so a
-            resumed run draws the same points as an uninterrupted one).
-        steps: first-order optimiser steps.
-        optimizer: any `optax.GradientTransformation`; default Adam with a cosine decay from
-            `learning_rate` to 1% of it over `steps`.
-        learning_rate: used by the default optimiser.
-        resample_every: steps per block of fixed collocation points.
-        adaptive: `AdaptiveSampling` to draw PDE points where residuals are large.
-        lbfgs_steps: L-BFGS (optax) steps after the first phase, on one fixed batch.
+        key: PRNG key (or an int) for collocation sampling (see `Engine` for the key of
+            each block, so a resumed run draws the same points as an uninterrupted one).
+        phases: the training phases, in order (instead of the keywords below).
+        steps: first-order optimiser steps (default 5000).
+        optimizer: any `optax.GradientTransformation` for those steps; default Adam with a
+            cosine decay from `learning_rate` to 1% of it over `steps`.
+        learning_rate: used by the default optimiser (default 1e-3).
+        resample_every: steps per block of fixed collocation points (default 100).
+        adaptive: `AdaptiveSampling` to draw PDE points where residuals are large, in the
+            phases that draw fresh points every block (first-order ones).
+        lbfgs_steps: L-BFGS steps after the first phase, on one fixed batch (default 0).
         lbfgs_points: points per constraint for that batch (default: each constraint's own
             ``num_points``).
-        lbfgs_optimizer: the second-phase optimiser (default ``optax.lbfgs(memory_size=50)``:
-            PINN losses are ill-conditioned and a field has few enough parameters that a
-            long curvature memory is cheap; it reached 16x lower errors than optax's default
-            of 10 on the Poisson benchmark). Any optax transformation that takes ``value``,
-            ``grad`` and ``value_fn`` works.
+        lbfgs_optimizer: the second-phase optimiser (default ``optax.lbfgs(memory_size=50)``;
+            see `LBFGS`). Any optax transformation that takes ``value``, ``grad`` and
+            ``value_fn`` works.
         params: initial PDE coefficients (default: ``problem.params``); Python floats
             among them are trained like arrays.
         dtype: cast the field and params, e.g. ``jnp.float64`` (needs
             ``jax.config.update("jax_enable_x64", True)``).
         divergence_factor: stop when the loss exceeds this multiple of the best loss so far
             (``None``: never).
-        progress: show a progress bar (default: when stderr is a terminal).
+        progress: a bar on a terminal and a line every 30 s otherwise (``None``, the
+            default), always a bar (``True``), nothing (``False``), or a progress meter
+            such as ``TextProgress(every=10)``.
         callbacks: functions ``cb(step, field, params, losses) -> bool | None`` called after
             each block with the latest per-constraint losses; returning True stops training.
         checkpoint: path to save the training state to after each
             `checkpoint_every` blocks (default: every block) and at the end.
         resume: path of a checkpoint written by a run of the same configuration; training
-            continues from its step and reproduces the uninterrupted run.
+            continues from its phase and step and reproduces the uninterrupted run.
         causal: `Causal` settings to weight space-time residuals by time chunk so that
-            earlier times are fitted first (Wang et al. 2022), during the Adam phase; the
-            recorded losses are then the causally weighted ones, and L-BFGS minimises the
-            plain loss (default ``None``: no weighting).
+            earlier times are fitted first (Wang et al. 2022), in the phases that draw
+            fresh points every block; the recorded losses are then the causally weighted
+            ones, and L-BFGS minimises the plain loss (default ``None``: no weighting).
         devices: the devices to train on (default: ``jax.devices()``, every device of
             every process). With more than one, each block's collocation points and
             observation batches are split over them along the point axis
@@ -284,6 +290,12 @@ def fit(
     Returns:
         A `FitResult`.
 
+    Raises:
+        TypeError, ValueError: bad arguments, before any training (an unknown phase, a
+            phase list together with the simple keywords, a phase's ``points`` naming a
+            constraint the problem lacks, a field with nothing to train, no steps at all, a
+            checkpoint of another phase layout, ...).
+
     Example:
         >>> import jax, jax.numpy as jnp
         >>> from fieldpde import SIREN
@@ -294,14 +306,186 @@ def fit(
         >>> result = fit(problem, net, key=jax.random.key(1), steps=300, progress=False)
         >>> result.status, result.final_loss < 1e-3
         ('completed', True)
+
+        The same run written with phases, then polished by L-BFGS:
+
+        >>> from fieldpde.train import Adam, LBFGS
+        >>> result = fit(problem, net, key=1, progress=False,
+        ...              phases=[Adam(300, learning_rate=1e-3), LBFGS(50)])
+        >>> result.steps, sorted(set(result.history["phase"].tolist()))
+        (350, [0, 1])
     """
+    run = prepare_fit(
+        problem,
+        field,
+        key=key,
+        phases=phases,
+        steps=steps,
+        optimizer=optimizer,
+        learning_rate=learning_rate,
+        resample_every=resample_every,
+        adaptive=adaptive,
+        lbfgs_steps=lbfgs_steps,
+        lbfgs_points=lbfgs_points,
+        lbfgs_optimizer=lbfgs_optimizer,
+        params=params,
+        dtype=dtype,
+        divergence_factor=divergence_factor,
+        progress=progress,
+        callbacks=callbacks,
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
+        resume=resume,
+        causal=causal,
+        devices=devices,
+    )
+    return run.result(run.advance())
+
+
+@dataclass(eq=False)
+class FitRun:
+    """A prepared `fit`: its engine, state and record, advanced by `advance`.
+
+    `fit` is ``prepare_fit(...)`` followed by ``result(advance())``; `fit_best_of`
+    advances several to the probe step and continues the best.
+    """
+
+    problem: Problem
+    engine: Engine
+    state: TrainState
+    record: Record
+    meter: Any
+    callbacks: tuple[Callable[..., Any], ...]
+    checkpoint: str | None
+    checkpoint_every: int | None
+    t_start: float
+
+    def save(self, state: TrainState, record: Record) -> None:
+        # with several hosts every process holds the same replicated state; one writes it
+        if self.checkpoint is not None and jax.process_index() == 0:
+            save_run(self.checkpoint, self.engine, state, record, {"problem": self.problem.name})
+
+    def on_block(self, state: TrainState, record: Record) -> bool:
+        if not self.callbacks:
+            return False
+        field_now, params_now = self.engine.objectives[state.phase].model(state.params)
+        _, latest = record.latest()
+        latest = {k: float(v) for k, v in latest.items()}
+        return any(bool(cb(record.steps, field_now, params_now, latest)) for cb in self.callbacks)
+
+    def advance(self, until: int | None = None) -> str:
+        """Run until the end (or `until` steps of the whole run); returns why it ended."""
+        self.state, why = self.engine.run(
+            self.state,
+            self.record,
+            until=until,
+            on_block=self.on_block,
+            meter=self.meter,
+            save=self.save if self.checkpoint is not None else None,
+            save_every=self.checkpoint_every,
+        )
+        if why != "paused":
+            self.save(self.state, self.record)
+        return why
+
+    def result(self, why: str) -> "FitResult":
+        """The `FitResult` after a run that ended for reason `why`."""
+        state, record, engine = self.state, self.record, self.engine
+        if why == "failed":
+            status = labels(state.result).item()
+            message = failure_message(state, engine.phases, record.steps)
+        elif why == "stopped":
+            status, message = "stopped", f"a callback stopped training at step {record.steps}"
+        else:
+            status, message = "completed", describe(engine.phases)
+        field, params = engine.objectives[state.phase].model(state.params)
+        return FitResult(
+            field=field,
+            params=params,
+            history=record.arrays(),
+            status=status,
+            message=message,
+            steps=record.steps,
+            wall_time=time.perf_counter() - self.t_start,
+            state=state,
+        )
+
+
+def prepare_fit(
+    problem: Problem,
+    field: Any,
+    *,
+    key: Any,
+    phases: Sequence[AbstractPhase] | None = None,
+    steps: int | None = None,
+    optimizer: optax.GradientTransformation | None = None,
+    learning_rate: float | None = None,
+    resample_every: int | None = None,
+    adaptive: AdaptiveSampling | None = None,
+    lbfgs_steps: int | None = None,
+    lbfgs_points: int | None = None,
+    lbfgs_optimizer: Any = None,
+    params: Any = None,
+    dtype: Any = None,
+    divergence_factor: float | None = 1e6,
+    progress: Any = None,
+    callbacks: Sequence[Callable[..., Any]] = (),
+    checkpoint: str | None = None,
+    checkpoint_every: int | None = None,
+    resume: str | None = None,
+    causal: Causal | None = None,
+    devices: Sequence[Any] | None = None,
+    members: int | None = None,
+) -> FitRun:
+    """Check `fit`'s arguments and build its run (see `fit`); nothing is trained yet.
+
+    With `members`, `field` holds that many fields stacked on a leading axis and `key` one
+    sampling key per member: the run is an ensemble, one vmapped program (see
+    `fit_ensemble`).
+    """
+    t_start = time.perf_counter()
     if not isinstance(problem, Problem):
         raise TypeError(f"`problem` must be a fieldpde Problem, got {type(problem).__name__}")
     if not callable(field):
         raise TypeError(f"`field` must be a callable field, got {type(field).__name__}")
-    steps = positive_int("steps", steps, minimum=0)
-    resample_every = positive_int("resample_every", resample_every)
-    lbfgs_steps = positive_int("lbfgs_steps", lbfgs_steps, minimum=0)
+    if members is None:
+        key = as_key(key, "key")
+    else:
+        key = _member_keys(key, members)
+        for name, value in (
+            ("adaptive", adaptive),
+            ("devices", devices),
+            ("resume", resume),
+            ("checkpoint", checkpoint),
+        ):
+            if value is not None:
+                raise ValueError(f"`{name}` is not supported for an ensemble fit")
+    sugar = dict(
+        steps=steps,
+        optimizer=optimizer,
+        learning_rate=learning_rate,
+        resample_every=resample_every,
+        lbfgs_steps=lbfgs_steps,
+        lbfgs_points=lbfgs_points,
+        lbfgs_optimizer=lbfgs_optimizer,
+    )
+    if phases is None:
+        phases = sugar_phases(**sugar)
+    else:
+        given = [k for k, v in sugar.items() if v is not None]
+        if given:
+            raise ValueError(
+                f"`phases` and {', '.join(f'`{k}`' for k in given)} both set the training: "
+                "give the phases alone (e.g. Adam(steps, learning_rate=...), LBFGS(...))"
+            )
+        phases = check_phases(phases)
+    if not sum(p.steps for p in phases):
+        raise ValueError(
+            "nothing to train: every phase has 0 steps (set `steps` or `lbfgs_steps` > 0)"
+        )
+    check_points(phases, list(problem.constraints))
+    if checkpoint is not None:
+        checkpoint = str(writable_file("checkpoint", checkpoint))
     if checkpoint_every is not None:
         checkpoint_every = positive_int("checkpoint_every", checkpoint_every)
     if divergence_factor is not None and not divergence_factor > 1:
@@ -313,40 +497,87 @@ def fit(
         )
     if causal is not None and not isinstance(causal, Causal):
         raise TypeError(f"`causal` must be a Causal instance or None, got {type(causal).__name__}")
+    if adaptive is not None and not isinstance(adaptive, AdaptiveSampling):
+        raise TypeError(
+            f"`adaptive` must be an AdaptiveSampling instance or None, got {adaptive!r}"
+        )
     if devices is not None and not isinstance(devices, Sequence):
         raise TypeError(
             f"`devices` must be a sequence of jax devices or None, got {type(devices).__name__}"
         )
+    callbacks = tuple(callbacks)
+    for i, cb in enumerate(callbacks):
+        if not callable(cb):
+            raise TypeError(f"`callbacks[{i}]` must be callable, got {cb!r}")
+    meter = progress_meter(progress)
     mesh = device_mesh("points", devices)
-    # causal weights change only the loss; points are still drawn from `problem`
-    loss_problem = problem if causal is None else causal.wrap(problem)
-    t_start = time.perf_counter()
     params = problem.params if params is None else params
     # a coefficient written as a Python float is trainable like an array (jnp.asarray
     # makes it an inexact array leaf); ints and bools stay static
     params = jax.tree.map(lambda a: jnp.asarray(a) if isinstance(a, float) else a, params)
-    field, params = _cast((field, params), dtype)
-    trainable, static = eqx.partition((field, params), eqx.is_inexact_array)
-    if optimizer is None:
-        optimizer = _default_optimizer(learning_rate, steps)
-    opt_state = optimizer.init(trainable)
-    names = list(problem.constraints)
-    history: dict[str, list[np.ndarray]] = {"loss": [], "phase": [], **{n: [] for n in names}}
-    done = 0
-    best = jnp.asarray(jnp.inf, dtype=jnp.result_type(float))
-    status = jnp.asarray(RUNNING)
+    trainable, static = trainable_split(cast_like((field, params), dtype))
+    if not count_trainable(trainable):
+        raise ValueError(
+            "`field` has no trainable arrays (no floating-point weights): pass a network "
+            "such as SIREN.init(...), not a fixed function"
+        )
+    leaves = [a for a in jax.tree.leaves(trainable) if eqx.is_inexact_array(a)]
+    check_dtypes(phases, leaves[0].dtype if leaves else None)
 
+    objectives = tuple(
+        ProblemObjective(problem, static, causal if p.resamples else None) for p in phases
+    )
+    engine = Engine(
+        objectives=objectives,
+        phases=tuple(phases),
+        key=key,
+        sample=problem_sampler(
+            problem,
+            phases,
+            lambda i: objectives[i],
+            adaptive=adaptive,
+            shard=None if mesh is None else _sharder(mesh),
+        ),
+        members=members,
+        batch_axes=0,
+        divergence_factor=divergence_factor,
+        place=lambda tree: replicate(tree, mesh),
+    )
+    record = Record(tuple(problem.constraints), members=members)
     if resume is not None:
-        like = (trainable, opt_state, best)
-        (trainable, opt_state, best), done, saved, _ = load_checkpoint(resume, like)
-        for k, v in saved.items():
-            history.setdefault(k, []).append(v)
-    trainable, opt_state = replicate((trainable, opt_state), mesh)
+        state = load_run(resume, engine, trainable, record)
+    else:
+        state = engine.start(trainable)
+
+    return FitRun(
+        problem=problem,
+        engine=engine,
+        state=state,
+        record=record,
+        meter=meter,
+        callbacks=callbacks,
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
+        t_start=t_start,
+    )
+
+
+def _member_keys(keys: Any, members: int) -> Any:
+    """`keys` as a stack of `members` typed PRNG keys, or a clear error."""
+    members = positive_int("members", members)
+    if isinstance(keys, jax.Array) and jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):
+        if keys.shape == (members,):
+            return keys
+    raise ValueError(
+        f"`keys` must hold one PRNG key per member, shape ({members},) "
+        f"(jax.random.split(key, {members})), got {keys!r}"
+    )
+
+
+def _sharder(mesh):
     unsplit: set[str] = set()
 
     def shard(batches):
-        if mesh is None:
-            return batches
         for name, b in batches.items():
             n = b.points.shape[0]
             if n % mesh.devices.size and name not in unsplit:
@@ -354,152 +585,8 @@ def fit(
                 warnings.warn(
                     f"constraint {name!r} draws {n} points, which {mesh.devices.size} devices "
                     "do not divide: its batch is replicated on every device",
-                    stacklevel=3,
+                    stacklevel=4,
                 )
         return {n: split_leading(b, mesh, b.points.shape[0]) for n, b in batches.items()}
 
-    def save(step_count: int):
-        # with several hosts every process holds the same replicated state; one writes it
-        if checkpoint is not None and jax.process_index() == 0:
-            hist = {k: np.concatenate(v) if v else np.zeros(0) for k, v in history.items()}
-            save_checkpoint(
-                checkpoint,
-                (trainable, opt_state, best),
-                step=step_count,
-                history=hist,
-                meta={"problem": problem.name},
-            )
-
-    bar = _progress(steps + lbfgs_steps, progress)
-    if bar is not None and done:
-        bar.update(done)
-    message = f"{steps} Adam steps" + (f" and {lbfgs_steps} L-BFGS steps" if lbfgs_steps else "")
-    final_status = "completed"
-    block = done // resample_every
-    try:
-        while done < steps:
-            length = min(resample_every, steps - done)
-            bkey = jax.random.fold_in(key, block)
-            if adaptive is None:
-                batches = problem.sample(bkey)
-            else:
-                cur_field, cur_params = eqx.combine(trainable, static)
-                keys = jax.random.split(bkey, len(names))
-                batches = {
-                    n: adaptive.resample(problem.constraints[n], cur_field, cur_params, k)
-                    for n, k in zip(names, keys, strict=True)
-                }
-            trainable, opt_state, best, status, loss, parts, statuses = _adam_block(
-                loss_problem,
-                static,
-                trainable,
-                opt_state,
-                best,
-                status,
-                shard(batches),
-                optimizer,
-                length,
-                divergence_factor,
-            )
-            taken = _steps_taken(statuses, length)
-            _record(history, loss, parts, taken, phase=0)
-            done += taken
-            block += 1
-            if bar is not None:
-                bar.update(taken)
-                bar.set_postfix(loss=f"{float(loss[max(taken - 1, 0)]):.3e}")
-            code = int(status)
-            if code != RUNNING:
-                final_status = _STATUS[code]
-                message = _failure_message(code, done, history)
-                break
-            if _run_callbacks(callbacks, done, trainable, static, parts, taken):
-                final_status, message = "stopped", f"a callback stopped training at step {done}"
-                break
-            if checkpoint is not None and (
-                checkpoint_every is None or block % checkpoint_every == 0
-            ):
-                save(done)
-
-        if final_status == "completed" and lbfgs_steps:
-            bkey = jax.random.fold_in(key, 10**9)
-            lb_problem = problem
-            if lbfgs_points is not None:
-                n = positive_int("lbfgs_points", lbfgs_points)
-                lb_problem = with_static(
-                    problem,
-                    constraints={
-                        name: c.with_num_points(n) if hasattr(c, "with_num_points") else c
-                        for name, c in problem.constraints.items()
-                    },
-                )
-            batches = lb_problem.sample(bkey)
-            trainable, status, loss, parts, statuses = _lbfgs_block(
-                lb_problem,
-                static,
-                trainable,
-                shard(batches),
-                optax.lbfgs(memory_size=50) if lbfgs_optimizer is None else lbfgs_optimizer,
-                lbfgs_steps,
-            )
-            taken = _steps_taken(statuses, lbfgs_steps)
-            _record(history, loss, parts, taken, phase=1)
-            done += taken
-            if bar is not None:
-                bar.update(taken)
-            if int(status) != RUNNING:
-                final_status = "nan"
-                message = (
-                    f"L-BFGS produced a non-finite loss at its step {taken}; kept the "
-                    "last finite parameters"
-                )
-    finally:
-        if bar is not None:
-            bar.close()
-    if checkpoint is not None:
-        save(done)
-    field, params = eqx.combine(trainable, static)
-    hist = {k: np.concatenate(v) if v else np.zeros(0) for k, v in history.items()}
-    return FitResult(
-        field=field,
-        params=params,
-        history=hist,
-        status=final_status,
-        message=message,
-        steps=done,
-        wall_time=time.perf_counter() - t_start,
-    )
-
-
-def _steps_taken(statuses, length: int) -> int:
-    """Steps of a block that ran before its status left RUNNING (all of them if it never did)."""
-    failed = np.asarray(statuses) != RUNNING
-    return int(np.argmax(failed)) if failed.any() else length
-
-
-def _record(history, loss, parts, taken, phase):
-    history["loss"].append(np.asarray(loss)[:taken])
-    history["phase"].append(np.full(taken, phase, dtype=np.int8))
-    for name, values in parts.items():
-        history[name].append(np.asarray(values)[:taken])
-
-
-def _failure_message(code: int, step: int, history) -> str:
-    if code == NAN:
-        return (
-            f"the loss or its gradient became non-finite at step {step}; returned the "
-            "last parameters with a finite loss (try a smaller learning rate)"
-        )
-    best = float(np.min(np.concatenate(history["loss"]))) if history["loss"] else math.nan
-    return (
-        f"the loss diverged at step {step} (above divergence_factor x best {best:.3e}); "
-        "returned the last parameters before the blow-up (try a smaller learning rate)"
-    )
-
-
-def _run_callbacks(callbacks, step, trainable, static, parts, taken) -> bool:
-    if not callbacks:
-        return False
-    field, params = eqx.combine(trainable, static)
-    latest = {k: float(np.asarray(v)[taken - 1]) for k, v in parts.items()}
-    return any(bool(cb(step, field, params, latest)) for cb in callbacks)
+    return shard

@@ -1,15 +1,17 @@
-"""Minimise a loss of an equinox module with optax, all steps in one compiled loop."""
+"""Minimise a loss of an equinox module with optax, all steps in one compiled, guarded loop."""
 
+import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import equinox as eqx
-import jax
 import jax.numpy as jnp
 import optax
 from jaxtyping import Array, Float
 
-from .._checks import positive_int
+from .._checks import positive_float, positive_int
+from ._engine import Engine, Record
+from ._objective import LossObjective, count_trainable, trainable_split
+from ._phases import Optax
 
 M = TypeVar("M")
 
@@ -21,12 +23,15 @@ def minimize(
     steps: int,
     optimizer: optax.GradientTransformation | None = None,
     learning_rate: float = 1e-3,
+    divergence_factor: float | None = None,
 ) -> tuple[M, Float[Array, " steps"]]:
     """Run `steps` optimiser updates on the inexact-array leaves of `model`.
 
-    The whole loop is one `jax.lax.scan` under `eqx.filter_jit`, so it compiles once and
-    runs without Python overhead per step. Non-array leaves (static config, activation
-    names) are left untouched.
+    The whole loop is one guarded block of the training engine (one `jax.lax.scan` under
+    `eqx.filter_jit`), so it compiles once and runs without Python overhead per step.
+    Non-array leaves (static config, activation names) are left untouched. A non-finite
+    loss or gradient stops the run with a `RuntimeWarning` and returns the last model
+    whose loss was finite.
 
     Args:
         loss_fn: scalar loss of the model, e.g. ``lambda net: jnp.mean((net(x) - y)**2)``.
@@ -34,9 +39,12 @@ def minimize(
         steps: number of updates (>= 1).
         optimizer: any `optax.GradientTransformation` (default: Adam at `learning_rate`).
         learning_rate: used only when `optimizer` is None.
+        divergence_factor: also stop when the loss exceeds this multiple of the best one
+            (default ``None``: losses may legitimately rise).
 
     Returns:
-        The updated model and the loss before each update, shape ``(steps,)``.
+        The updated model and the loss before each update taken, shape ``(steps,)``
+        (shorter if the run stopped).
 
     Example:
         >>> import jax.numpy as jnp
@@ -47,21 +55,23 @@ def minimize(
     """
     steps = positive_int("steps", steps)
     if optimizer is None:
-        optimizer = optax.adam(learning_rate)
-    params, static = eqx.partition(model, eqx.is_inexact_array)
-    return _run(loss_fn, params, static, optimizer, steps)
-
-
-@eqx.filter_jit
-def _run(loss_fn, params, static, optimizer, steps: int) -> tuple[Any, jax.Array]:
-    def loss_of(p):
-        return loss_fn(eqx.combine(p, static))
-
-    def step(carry, _):
-        p, state = carry
-        loss, grads = jax.value_and_grad(loss_of)(p)
-        updates, state = optimizer.update(grads, state, p)
-        return (optax.apply_updates(p, updates), state), loss
-
-    (params, _), losses = jax.lax.scan(step, (params, optimizer.init(params)), length=steps)
-    return eqx.combine(params, static), jnp.asarray(losses)
+        optimizer = optax.adam(positive_float("learning_rate", learning_rate))
+    params, static = trainable_split(model)
+    if not count_trainable(params):
+        raise ValueError("`model` has no trainable (floating-point array) leaves to minimise")
+    objective = LossObjective(loss_fn, static)
+    engine = Engine(
+        objectives=(objective,),
+        phases=(Optax(steps, optimizer, resample_every=steps),),
+        divergence_factor=divergence_factor,
+    )
+    record = Record(())
+    state, why = engine.run(engine.start(params), record)
+    if why == "failed":
+        warnings.warn(
+            f"minimize stopped at step {record.steps}: the loss or its gradient became "
+            "non-finite (or diverged); returned the last model with a finite loss",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return objective.model(state.params), jnp.asarray(record.arrays()["loss"])

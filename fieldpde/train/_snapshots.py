@@ -11,8 +11,9 @@ so a conditioned field is called once per snapshot with its $\mu_s$ shared by th
 (a `HyperSIREN` generates its weights once per snapshot, not once per point).
 """
 
+import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, final
 
 import equinox as eqx
 import jax
@@ -20,7 +21,10 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import positive_int
+from .._checks import as_key, positive_float, positive_int
+from ._engine import Engine, Record
+from ._objective import AbstractObjective, trainable_split
+from ._phases import Optax
 
 M = TypeVar("M")
 
@@ -99,12 +103,31 @@ def fit_snapshots(
     """
     steps = positive_int("steps", steps)
     coords, mu, values = _as_snapshots(coords, mu, values)
+    key = as_key(key, "key")
     if batch_size is not None:
         batch_size = positive_int("batch_size", batch_size)
     if optimizer is None:
-        optimizer = optax.adam(learning_rate)
-    params, static = eqx.partition(field, eqx.is_inexact_array)
-    return _run(params, static, coords, mu, values, key, optimizer, steps, batch_size)
+        optimizer = optax.adam(positive_float("learning_rate", learning_rate))
+    params, static = trainable_split(field)
+    objective = SnapshotObjective(static, batch_size)
+    keys = jax.random.split(key, steps)
+    engine = Engine(
+        objectives=(objective,),
+        phases=(Optax(steps, optimizer, resample_every=steps),),
+        sample=lambda index, phase, k, p: (coords, mu, values),
+        step_inputs=lambda index, phase, start, length: keys[start : start + length],
+        key=key,
+    )
+    record = Record(())
+    state, why = engine.run(engine.start(params), record)
+    if why == "failed":
+        warnings.warn(
+            f"fit_snapshots stopped at step {record.steps}: the loss or its gradient became "
+            "non-finite (or diverged); returned the last field with a finite loss",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return objective.model(state.params), jnp.asarray(record.arrays()["loss"])
 
 
 def _snapshot_loss(field: Callable, coords, mu, values, index) -> Array:
@@ -118,24 +141,26 @@ def _snapshot_loss(field: Callable, coords, mu, values, index) -> Array:
     return jnp.mean(jax.vmap(one)(mu, values, index))
 
 
-@eqx.filter_jit
-def _run(
-    params, static, coords, mu, values, key, optimizer, steps, batch_size
-) -> tuple[Any, Array]:
-    n_snap, n_points = values.shape[:2]
+@final
+class SnapshotObjective(AbstractObjective):
+    """Mean squared error over snapshots, on a random batch of points per step.
 
-    def loss_of(p, index):
-        return _snapshot_loss(eqx.combine(p, static), coords, mu, values, index)
+    The batch is ``(coords, mu, values)``; a step's input is its key, from which it draws
+    `batch_size` point indices per snapshot (all points when ``None``).
+    """
 
-    def step(carry, k):
-        p, state = carry
-        index = (
-            None if batch_size is None else jax.random.randint(k, (n_snap, batch_size), 0, n_points)
-        )
-        loss, grads = jax.value_and_grad(loss_of)(p, index)
-        updates, state = optimizer.update(grads, state, p)
-        return (optax.apply_updates(p, updates), state), loss
+    static: Any
+    batch_size: int | None = eqx.field(static=True)
+    names: tuple[str, ...] = eqx.field(static=True, default=())
 
-    keys = jax.random.split(key, steps)
-    (params, _), losses = jax.lax.scan(step, (params, optimizer.init(params)), keys)
-    return eqx.combine(params, static), losses
+    def model(self, params: Any) -> Any:
+        return eqx.combine(params, self.static)
+
+    def __call__(self, params, batch, k):
+        coords, mu, values = batch
+        n_snap, n_points = values.shape[:2]
+        index = None
+        if self.batch_size is not None:
+            index = jax.random.randint(k, (n_snap, self.batch_size), 0, n_points)
+        field = eqx.combine(params, self.static)
+        return _snapshot_loss(field, coords, mu, values, index), {}

@@ -1,0 +1,176 @@
+r"""What a training run minimises: a loss of the trainable arrays at a batch, with named parts.
+
+The engine is indifferent to where a loss comes from: a `Problem`'s Eq. 3 terms, a user's
+loss of a model, snapshot least squares or an ensemble member's negative log joint. Each is
+an objective: called as ``objective(params, batch, x)`` with the trainable arrays, the
+block's batch and the step's own input (or ``None``), it returns the total loss and a dict
+of its parts, whose names it declares in `names`.
+"""
+
+import abc
+from collections.abc import Callable
+from typing import Any, final
+
+import equinox as eqx
+import jax
+from jaxtyping import Array, Float
+
+
+class AbstractObjective(eqx.Module):
+    """A loss of the trainable arrays: ``objective(params, batch, x) -> (loss, parts)``.
+
+    A concrete objective also implements `model`, the model its trainable arrays belong
+    to, for callbacks and results.
+
+    Attributes:
+        names: the names of the parts, in order (empty for a loss without parts); with
+            one name the part is the total, which spares a forward pass in L-BFGS.
+
+    Example:
+        A least-squares objective of a line through data, trained on the engine:
+
+        >>> import jax.numpy as jnp
+        >>> from fieldpde.train import Adam, Engine, Record
+        >>> class Line(AbstractObjective):
+        ...     names = ("data",)
+        ...     def model(self, params):
+        ...         return params
+        ...     def __call__(self, params, batch, x):
+        ...         xs, ys = batch
+        ...         loss = jnp.mean((params["a"] * xs + params["b"] - ys) ** 2)
+        ...         return loss, {"data": loss}
+        >>> xs = jnp.linspace(0, 1, 8)
+        >>> engine = Engine((Line(),), (Adam(500, learning_rate=0.05),),
+        ...                 sample=lambda i, phase, key, params: (xs, 2 * xs + 1))
+        >>> state, why = engine.run(engine.start({"a": 0.0, "b": 0.0}), Record(("data",)))
+        >>> why, round(float(state.params["a"]), 2), round(float(state.params["b"]), 2)
+        ('completed', 2.0, 1.0)
+    """
+
+    names: eqx.AbstractVar[tuple[str, ...]]
+
+    @abc.abstractmethod
+    def __call__(
+        self, params: Any, batch: Any, x: Any
+    ) -> tuple[Float[Array, ""], dict[str, Float[Array, ""]]]:
+        """The total loss and its named parts."""
+
+    @abc.abstractmethod
+    def model(self, params: Any) -> Any:
+        """The model the trainable arrays belong to (for callbacks and results)."""
+
+
+@final
+class ProblemObjective(AbstractObjective):
+    """The Eq. 3 loss of a `Problem`: the sum of its constraints' terms.
+
+    Args:
+        problem: the `fieldpde.problem.Problem`.
+        static: the non-trainable rest of ``(field, params)`` (see `trainable_split`).
+        causal: a `Causal` option (or ``None``): its constraints' terms are causally
+            weighted.
+
+    Attributes:
+        names: the constraint names; `causal_names` the weighted ones.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from fieldpde import Problem
+        >>> from fieldpde.constraints import Observations
+        >>> x = jnp.linspace(0, 1, 4)[:, None]
+        >>> problem = Problem({"data": Observations(x, x[:, 0])})
+        >>> params, static = eqx.partition((lambda p: 2 * p, None), eqx.is_inexact_array)
+        >>> objective = ProblemObjective(problem, static)
+        >>> loss, parts = objective(params, problem.sample(jax.random.key(0)), None)
+        >>> objective.names, round(float(loss), 6)  # mean of x^2 over 0, 1/3, 2/3, 1
+        (('data',), 0.388889)
+    """
+
+    problem: Any
+    static: Any
+    causal: Any
+    causal_names: tuple[str, ...] = eqx.field(static=True)
+    names: tuple[str, ...] = eqx.field(static=True)
+
+    def __init__(self, problem: Any, static: Any, causal: Any = None):
+        self.problem = problem
+        self.static = static
+        self.causal = causal
+        self.causal_names = () if causal is None else causal.select(problem)
+        self.names = tuple(problem.constraints)
+
+    def model(self, params: Any) -> tuple[Any, Any]:
+        """``(field, pde_params)``."""
+        return eqx.combine(params, self.static)
+
+    def __call__(self, params, batch, x):
+        field, phi = eqx.combine(params, self.static)
+        parts = {}
+        for name, c in self.problem.constraints.items():
+            if name in self.causal_names:
+                parts[name] = self.causal.loss(c, field, batch[name], phi)
+            else:
+                parts[name] = c.loss(field, batch[name], phi)
+        return sum(parts.values()), parts
+
+
+@final
+class LossObjective(AbstractObjective):
+    """A user's loss of a model, ``loss_fn(model)``, without batches or parts.
+
+    Attributes:
+        loss_fn: the loss of the whole model.
+        static: the non-trainable rest of the model.
+        names: empty.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> objective = LossObjective(lambda w: jnp.sum(w**2), None)
+        >>> objective(jnp.array([3.0, 4.0]), None, None)[0].item()
+        25.0
+    """
+
+    loss_fn: Callable[[Any], Array]
+    static: Any
+    names: tuple[str, ...] = eqx.field(static=True, default=())
+
+    def model(self, params: Any) -> Any:
+        return eqx.combine(params, self.static)
+
+    def __call__(self, params, batch, x):
+        return self.loss_fn(eqx.combine(params, self.static)), {}
+
+
+def trainable_split(model: Any) -> tuple[Any, Any]:
+    """``(trainable, static)``: the inexact-array leaves of `model`, and the rest.
+
+    Args:
+        model: any pytree (an equinox module, a tuple of field and PDE coefficients).
+
+    Returns:
+        The two halves of `equinox.partition` by `equinox.is_inexact_array`.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> trainable, static = trainable_split((jnp.ones(2), 3))
+        >>> trainable[0].tolist(), trainable[1], static
+        ([1.0, 1.0], None, (None, 3))
+    """
+    return eqx.partition(model, eqx.is_inexact_array)
+
+
+def count_trainable(params: Any) -> int:
+    """How many trainable numbers `params` holds.
+
+    Args:
+        params: a pytree.
+
+    Returns:
+        The total size of its inexact-array leaves.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> count_trainable({"w": jnp.ones((2, 3)), "n": 4})
+        6
+    """
+    return sum(int(a.size) for a in jax.tree.leaves(params) if eqx.is_inexact_array(a))
