@@ -34,6 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fieldpde import SIREN, Problem
+from fieldpde.app import Settings
 from fieldpde.constraints import HardDirichlet, Residual
 from fieldpde.domains import Interval, SpaceTime, TimeInterval
 from fieldpde.nn import MLP
@@ -43,22 +44,17 @@ DOMAIN = SpaceTime(Interval(-1.0, 1.0), TimeInterval(0.0, 1.0))
 
 # Settings `fieldpde solve` uses unless overridden (see docs/benchmarks.md for what they reach).
 # L-BFGS steps take 0.09-0.14 s each on 10 000 points on the shared machine; no Adam phase.
-DEFAULTS = dict(
+SETTINGS = Settings(
     steps=0,
-    points=4096,
     learning_rate=1e-3,
     resample_every=100,
     lbfgs_steps=6500,
     lbfgs_points=10000,
-    starts=3,  # some initialisations stall at a smooth, shock-free field (loss ~0.5):
-    probe_steps=300,  # probe three for 300 L-BFGS steps, train the best (fit_best_of)
+    points=4096,
     x64=True,
     grid=257,
-    width=20,
-    depth=9,
-    activation="tanh",
-    omega=4.0,
-    causal=None,
+    starts=3,
+    probe_steps=300,
 )
 
 
@@ -113,7 +109,7 @@ def residual(x, d):
     return u_t + u * u_x - NU * u_xx
 
 
-def problem(points: int = DEFAULTS["points"]) -> Problem:
+def problem(points: int = SETTINGS.points) -> Problem:
     pde = Residual(residual, DOMAIN, num_points=points, method="sobol", laplacian_dims=(0,))
     return Problem({"pde": pde}, reference=reference(), domain=DOMAIN, name="burgers")
 
@@ -129,10 +125,10 @@ def distance(x):
 def field(
     key,
     *,
-    width=DEFAULTS["width"],
-    depth=DEFAULTS["depth"],
-    activation=DEFAULTS["activation"],
-    omega=DEFAULTS["omega"],
+    width=20,
+    depth=9,
+    activation="tanh",
+    omega=4.0,
     dtype=None,
 ):
     """The hard-constrained field: an MLP (Glorot-normal init) or, with

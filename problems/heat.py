@@ -17,24 +17,22 @@ defaults, 48 wide with 4000 L-BFGS steps, reach 6.9e-5 hard).
 import jax.numpy as jnp
 
 from fieldpde import SIREN, Problem
+from fieldpde.app import Settings
 from fieldpde.constraints import HardDirichlet, Initial, Residual
 from fieldpde.domains import Interval, SpaceTime, TimeInterval
 
 KAPPA = 0.1
 DOMAIN = SpaceTime(Interval(0.0, 1.0), TimeInterval(0.0, 1.0))
 
-DEFAULTS = dict(
+SETTINGS = Settings(
     steps=2000,
-    points=1024,
     learning_rate=2e-3,
     resample_every=100,
     lbfgs_steps=4000,
     lbfgs_points=2048,
+    points=1024,
     x64=True,
     grid=101,
-    width=48,
-    depth=3,
-    omega=2.0,
 )
 
 
@@ -52,7 +50,7 @@ def residual(x, d):
     return d.grad[0, 1] - KAPPA * d.laplacian[0]
 
 
-def problem(points: int = DEFAULTS["points"], *, hard: bool = True) -> Problem:
+def problem(points: int = SETTINGS.points, *, hard: bool = True) -> Problem:
     pde = Residual(residual, DOMAIN, num_points=points, method="sobol", laplacian_dims=(0,))
     constraints = {"pde": pde}
     if not hard:
@@ -73,9 +71,9 @@ def distance(x):
 def field(
     key,
     *,
-    width=DEFAULTS["width"],
-    depth=DEFAULTS["depth"],
-    omega=DEFAULTS["omega"],
+    width=48,
+    depth=3,
+    omega=2.0,
     dtype=None,
     hard: bool = True,
 ):

@@ -12,6 +12,7 @@ exactly, only the PDE residual is trained), Adam with a cosine decay, then L-BFG
 import jax.numpy as jnp
 
 from fieldpde import SIREN, Problem
+from fieldpde.app import Settings
 from fieldpde.constraints import HardDirichlet, Residual
 from fieldpde.domains import Box
 
@@ -19,18 +20,15 @@ A1, A2, K = 1.0, 4.0, 1.0
 DOMAIN = Box([-1.0, -1.0], [1.0, 1.0])
 
 # Settings `fieldpde solve` uses unless overridden on the command line.
-DEFAULTS = dict(
+SETTINGS = Settings(
     steps=4000,
-    points=2048,
     learning_rate=2e-3,
     resample_every=100,
     lbfgs_steps=2000,
     lbfgs_points=4096,
+    points=2048,
     x64=False,
     grid=201,
-    width=64,
-    depth=4,
-    omega=10.0,
 )
 
 
@@ -42,7 +40,7 @@ def source(x):
     return (K**2 - (A1**2 + A2**2) * jnp.pi**2) * exact(x)
 
 
-def problem(points: int = DEFAULTS["points"]) -> Problem:
+def problem(points: int = SETTINGS.points) -> Problem:
     # dividing by (a1^2 + a2^2) pi^2 keeps the residual O(1), which suits Adam's step size
     scale = 1.0 / ((A1**2 + A2**2) * jnp.pi**2)
     pde = Residual(
@@ -54,9 +52,7 @@ def problem(points: int = DEFAULTS["points"]) -> Problem:
     return Problem({"pde": pde}, exact=exact, domain=DOMAIN, name="helmholtz")
 
 
-def field(
-    key, *, width=DEFAULTS["width"], depth=DEFAULTS["depth"], omega=DEFAULTS["omega"], dtype=None
-):
+def field(key, *, width=64, depth=4, omega=10.0, dtype=None):
     net = SIREN.init(
         2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega, dtype=dtype
     )

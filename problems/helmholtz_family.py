@@ -29,9 +29,10 @@ import functools
 
 import numpy as np
 
+from fieldpde.app import FamilySettings, family_field, family_main
 from fieldpde.constraints import Residual
 from fieldpde.domains import Box
-from fieldpde.problem import ParametricProblem, family_field, family_main
+from fieldpde.problem import ParametricProblem
 
 SPACE = Box([-1.0, -1.0], [1.0, 1.0])
 PARAMETERS = Box([0.5], [2.0])
@@ -40,21 +41,17 @@ HELD_OUT = (0.7, 1.3, 1.9)
 QUERY = (1.55, 0.83, 1.21, 1.77, 0.64)
 MODELS = ("siren", "basis")
 
-DEFAULTS = dict(
-    model="basis",
-    coefficients="projection",
-    projection_points=512,
+SETTINGS = FamilySettings(
     steps=10000,
-    points=2048,
-    parameters_per_batch=16,
     learning_rate=2e-3,
     resample_every=50,
     lbfgs_steps=0,
     lbfgs_points=8192,
-    width=32,
-    depth=4,
-    omega=6.0,
-    rank=32,
+    points=2048,
+    parameters_per_batch=16,
+    model="basis",
+    coefficients="projection",
+    projection_points=512,
     fd_shape=257,
 )
 
@@ -66,8 +63,8 @@ def source(x, y):
 
 
 def family(
-    points: int = DEFAULTS["points"],
-    parameters_per_batch: int | None = DEFAULTS["parameters_per_batch"],
+    points: int = 2048,
+    parameters_per_batch: int | None = 16,
 ) -> ParametricProblem:
     """The family as a `ParametricProblem`: points are ``(x, y, k)``.
 
@@ -92,11 +89,11 @@ def family(
 def field(
     key,
     *,
-    model=DEFAULTS["model"],
-    width=DEFAULTS["width"],
-    depth=DEFAULTS["depth"],
-    omega=DEFAULTS["omega"],
-    rank=DEFAULTS["rank"],
+    model="basis",
+    width=32,
+    depth=4,
+    omega=6.0,
+    rank=32,
     dtype=None,
 ):
     """The initial surrogate, zero on the walls for every k.
@@ -123,12 +120,12 @@ def _reference(k: float, shape: int):
     return solve((k,), shape)
 
 
-def reference(mu, shape: int = DEFAULTS["fd_shape"]):
+def reference(mu, shape: int = 257):
     """The finite-difference solution for wavenumber ``mu[0]`` (cached)."""
     return _reference(float(np.atleast_1d(mu)[0]), int(shape))
 
 
-def solve(mu, shape: int = DEFAULTS["fd_shape"]):
+def solve(mu, shape: int = 257):
     """The finite-difference solution (uncached) for wavenumber ``mu[0]`` on `shape`^2 nodes."""
     from fieldpde.reference import helmholtz_fd
 
@@ -147,7 +144,7 @@ def main(argv=None, *, out: str = "out"):
         solve=solve,
         held_out=HELD_OUT,
         query_mus=QUERY,
-        defaults=DEFAULTS,
+        settings=SETTINGS,
         models=MODELS,
         out=out,
     )

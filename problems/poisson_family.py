@@ -31,9 +31,10 @@ import functools
 
 import numpy as np
 
+from fieldpde.app import FamilySettings, family_field, family_main
 from fieldpde.constraints import Residual
 from fieldpde.domains import Box
-from fieldpde.problem import ParametricProblem, family_field, family_main
+from fieldpde.problem import ParametricProblem
 
 SPACE = Box([-1.0, -1.0], [1.0, 1.0])
 PARAMETERS = Box([-0.5, -0.5], [0.5, 0.5])
@@ -42,21 +43,17 @@ HELD_OUT = ((0.1, -0.2), (-0.35, 0.3), (0.42, 0.05))
 QUERY = ((0.21, 0.13), (-0.12, 0.33), (0.37, -0.41), (-0.44, -0.06), (0.03, 0.27))
 MODELS = ("basis", "siren")
 
-DEFAULTS = dict(
-    model="basis",
-    coefficients="projection",
-    projection_points=512,
+SETTINGS = FamilySettings(
     steps=10000,
-    points=2048,
-    parameters_per_batch=32,
     learning_rate=2e-3,
     resample_every=50,
     lbfgs_steps=0,
     lbfgs_points=2048,
-    width=64,
-    depth=4,
-    rank=32,
-    omega=4.0,
+    points=2048,
+    parameters_per_batch=32,
+    model="basis",
+    coefficients="projection",
+    projection_points=512,
     fd_shape=257,
 )
 
@@ -67,7 +64,7 @@ def source(x, y, mu):
     return AMPLITUDE * np.e ** (-r2 / (2 * SIGMA**2))
 
 
-def solve(mu, shape: int = DEFAULTS["fd_shape"]):
+def solve(mu, shape: int = 257):
     """The finite-difference solution (a `GridSolution`) for centre `mu` on `shape`^2 nodes."""
     from fieldpde.reference import poisson_fd
 
@@ -82,14 +79,14 @@ def _reference(mu: tuple, shape: int):
     return solve(mu, shape)
 
 
-def reference(mu, shape: int = DEFAULTS["fd_shape"]):
+def reference(mu, shape: int = 257):
     """`solve`, cached per ``(mu, shape)``."""
     return _reference(tuple(float(v) for v in np.atleast_1d(mu)), int(shape))
 
 
 def family(
-    points: int = DEFAULTS["points"],
-    parameters_per_batch: int | None = DEFAULTS["parameters_per_batch"],
+    points: int = 2048,
+    parameters_per_batch: int | None = 32,
 ) -> ParametricProblem:
     """The family as a `ParametricProblem`: points are ``(x, y, cx, cy)``.
 
@@ -113,11 +110,11 @@ def family(
 def field(
     key,
     *,
-    model=DEFAULTS["model"],
-    width=DEFAULTS["width"],
-    depth=DEFAULTS["depth"],
-    rank=DEFAULTS["rank"],
-    omega=DEFAULTS["omega"],
+    model="basis",
+    width=64,
+    depth=4,
+    rank=32,
+    omega=4.0,
     dtype=None,
 ):
     """The initial surrogate, zero on the walls for every centre.
@@ -149,7 +146,7 @@ def main(argv=None, *, out: str = "out"):
         solve=solve,
         held_out=HELD_OUT,
         query_mus=QUERY,
-        defaults=DEFAULTS,
+        settings=SETTINGS,
         models=MODELS,
         out=out,
     )

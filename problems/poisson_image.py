@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fieldpde import SIREN, Problem
+from fieldpde.app import Settings
 from fieldpde.constraints import Observations
 from fieldpde.domains import Box
 
@@ -34,23 +35,18 @@ DOMAIN = Box([-1.0, -1.0], [1.0, 1.0])
 
 Estimator = Literal["spectral", "central", "sobel"]
 
-DEFAULTS = dict(
+SETTINGS = Settings(
     steps=2000,
-    points=128 * 128,
     learning_rate=3e-4,
     resample_every=100,
     lbfgs_steps=0,
+    points=128 * 128,
     x64=False,
     grid=128,
-    width=128,
-    depth=5,
-    omega=30.0,
-    side=128,
-    gradients="spectral",
 )
 
 
-def image(side: int = DEFAULTS["side"]) -> np.ndarray:
+def image(side: int = 128) -> np.ndarray:
     """The cameraman image, block-averaged to ``side x side``, scaled to [-1, 1] (rows = y)."""
     try:
         from skimage import data
@@ -88,7 +84,7 @@ def _spectral_derivative(img: np.ndarray, axis: int) -> np.ndarray:
     return np.moveaxis(fft.dst(x, type=3, axis=0), 0, axis)
 
 
-def gradients(img: np.ndarray, method: Estimator = DEFAULTS["gradients"]) -> np.ndarray:
+def gradients(img: np.ndarray, method: Estimator = "spectral") -> np.ndarray:
     """Image gradient in coordinate units (pixel spacing h = 2/(n-1)), shape (n*n, 2) as (x, y).
 
     `method` is ``"spectral"``, ``"central"`` or ``"sobel"`` (see the module docstring).
@@ -124,9 +120,9 @@ class _ImageReference:
 
 
 def problem(
-    points: int = DEFAULTS["points"],
-    side: int = DEFAULTS["side"],
-    gradient_estimator: Estimator = DEFAULTS["gradients"],
+    points: int = SETTINGS.points,
+    side: int = 128,
+    gradient_estimator: Estimator = "spectral",
 ) -> Problem:
     img = image(side)
     obs = Observations(
@@ -140,15 +136,13 @@ def problem(
     )
 
 
-def field(
-    key, *, width=DEFAULTS["width"], depth=DEFAULTS["depth"], omega=DEFAULTS["omega"], dtype=None
-):
+def field(key, *, width=128, depth=5, omega=30.0, dtype=None):
     return SIREN.init(
         2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega, dtype=dtype
     )
 
 
-def psnr(field, side: int = DEFAULTS["side"]) -> float:
+def psnr(field, side: int = 128) -> float:
     """PSNR (dB) of the reconstruction after matching the image's mean; data range 2."""
     img = image(side)
     u = np.asarray(field(jnp.asarray(pixel_grid(side), dtype=jnp.float32))).reshape(side, side)

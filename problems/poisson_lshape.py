@@ -9,23 +9,21 @@ import jax.numpy as jnp
 import numpy as np
 
 from fieldpde import SIREN, Problem
+from fieldpde.app import Settings
 from fieldpde.constraints import Dirichlet, Residual
 from fieldpde.domains import Polygon
 
 DOMAIN = Polygon([(-1.0, -1.0), (1.0, -1.0), (1.0, 0.0), (0.0, 0.0), (0.0, 1.0), (-1.0, 1.0)])
 
-DEFAULTS = dict(
+SETTINGS = Settings(
     steps=4000,
-    points=2048,
     learning_rate=2e-3,
     resample_every=100,
     lbfgs_steps=1000,
     lbfgs_points=4096,
+    points=2048,
     x64=False,
     grid=129,
-    width=64,
-    depth=4,
-    omega=3.0,
 )
 
 
@@ -40,7 +38,7 @@ def reference(shape: int = 257):
     )
 
 
-def problem(points: int = DEFAULTS["points"]) -> Problem:
+def problem(points: int = SETTINGS.points) -> Problem:
     pde = Residual(lambda x, d: d.laplacian + 1.0, DOMAIN, num_points=points, method="sobol")
     bc = Dirichlet(0.0, DOMAIN, num_points=max(points // 4, 64), method="sobol", weight=10.0)
     return Problem(
@@ -48,9 +46,7 @@ def problem(points: int = DEFAULTS["points"]) -> Problem:
     )
 
 
-def field(
-    key, *, width=DEFAULTS["width"], depth=DEFAULTS["depth"], omega=DEFAULTS["omega"], dtype=None
-):
+def field(key, *, width=64, depth=4, omega=3.0, dtype=None):
     return SIREN.init(
         2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega, dtype=dtype
     )

@@ -7,23 +7,21 @@ Dirichlet transform, Adam and an L-BFGS polish (target relative L2 <= 1e-6).
 import jax.numpy as jnp
 
 from fieldpde import SIREN, Problem
+from fieldpde.app import Settings
 from fieldpde.constraints import HardDirichlet, Residual
 from fieldpde.domains import Box
 
 DOMAIN = Box([0.0, 0.0], [1.0, 1.0])
 
-DEFAULTS = dict(
+SETTINGS = Settings(
     steps=2000,
-    points=1024,
     learning_rate=2e-3,
     resample_every=100,
     lbfgs_steps=2000,
     lbfgs_points=2048,
+    points=1024,
     x64=True,
     grid=101,
-    width=32,
-    depth=3,
-    omega=2.0,
 )
 
 
@@ -31,7 +29,7 @@ def exact(x):
     return jnp.sin(jnp.pi * x[0]) * jnp.sin(jnp.pi * x[1])
 
 
-def problem(points: int = DEFAULTS["points"]) -> Problem:
+def problem(points: int = SETTINGS.points) -> Problem:
     pde = Residual(
         lambda x, d: (d.laplacian + 2 * jnp.pi**2 * exact(x)) / (2 * jnp.pi**2),
         DOMAIN,
@@ -41,9 +39,7 @@ def problem(points: int = DEFAULTS["points"]) -> Problem:
     return Problem({"pde": pde}, exact=exact, domain=DOMAIN, name="poisson_sinsin")
 
 
-def field(
-    key, *, width=DEFAULTS["width"], depth=DEFAULTS["depth"], omega=DEFAULTS["omega"], dtype=None
-):
+def field(key, *, width=32, depth=3, omega=2.0, dtype=None):
     net = SIREN.init(
         2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega, dtype=dtype
     )

@@ -13,6 +13,7 @@ derivatives are the diagonal of the space-time Hessian), in float64 with Adam an
 import jax.numpy as jnp
 
 from fieldpde import SIREN, Problem
+from fieldpde.app import Settings
 from fieldpde.constraints import HardDirichlet, Initial, Residual
 from fieldpde.domains import Interval, SpaceTime, TimeInterval
 from fieldpde.ops import hessian
@@ -20,18 +21,15 @@ from fieldpde.ops import hessian
 C = 1.0
 DOMAIN = SpaceTime(Interval(0.0, 1.0), TimeInterval(0.0, 1.0))
 
-DEFAULTS = dict(
+SETTINGS = Settings(
     steps=3000,
-    points=1024,
     learning_rate=2e-3,
     resample_every=100,
     lbfgs_steps=2000,
     lbfgs_points=2048,
+    points=1024,
     x64=True,
     grid=101,
-    width=48,
-    depth=3,
-    omega=3.0,
 )
 
 
@@ -52,7 +50,7 @@ def residual(x, u):
     return (h[1, 1] - C**2 * h[0, 0]) / (3 * jnp.pi) ** 2
 
 
-def problem(points: int = DEFAULTS["points"]) -> Problem:
+def problem(points: int = SETTINGS.points) -> Problem:
     pde = Residual(residual, DOMAIN, num_points=points, method="sobol", uses="field")
     ic = Initial(initial, DOMAIN, velocity=0.0, num_points=max(points // 4, 64), weight=10.0)
     return Problem({"pde": pde, "initial": ic}, exact=exact, domain=DOMAIN, name="wave")
@@ -62,9 +60,7 @@ def distance(x):
     return 4.0 * x[0] * (1.0 - x[0])
 
 
-def field(
-    key, *, width=DEFAULTS["width"], depth=DEFAULTS["depth"], omega=DEFAULTS["omega"], dtype=None
-):
+def field(key, *, width=48, depth=3, omega=3.0, dtype=None):
     net = SIREN.init(
         2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega, dtype=dtype
     )

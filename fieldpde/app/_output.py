@@ -1,0 +1,88 @@
+"""Writing results: netCDF files replaced atomically, and the solve figure."""
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def write_netcdf(ds: Any, path: str | os.PathLike) -> Path:
+    """Write an xarray Dataset to `path` through a temporary file renamed over it.
+
+    An interrupted write never leaves a broken file where the old one was.
+
+    Args:
+        ds: the Dataset.
+        path: the netCDF file (its folder is created if needed).
+
+    Returns:
+        The path written.
+
+    Example:
+        >>> import tempfile, xarray as xr
+        >>> path = write_netcdf(xr.Dataset({"u": ("x", [1.0, 2.0])}), tempfile.mkdtemp() + "/a.nc")
+        >>> xr.open_dataset(path)["u"].values.tolist()
+        [1.0, 2.0]
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def solve_figure(ds: Any, path: str | os.PathLike) -> Path:
+    """The field, the reference and the signed error side by side, saved as PNG.
+
+    The signed error uses a diverging colour map centred on zero.
+
+    Args:
+        ds: a Dataset with ``u`` and optionally ``reference`` and ``error`` (as
+            `fieldpde.io.evaluate_on_grid` gives), its ``problem`` and ``relative_l2``
+            attributes used in the title.
+        path: the PNG file.
+
+    Returns:
+        The path written.
+
+    Example:
+        >>> import tempfile, numpy as np, xarray as xr
+        >>> ds = xr.Dataset({"u": (("y", "x"), np.eye(3)), "error": (("y", "x"), -np.eye(3))})
+        >>> solve_figure(ds, tempfile.mkdtemp() + "/a.png").stat().st_size > 1000
+        True
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n in ("u", "reference", "error") if n in ds]
+    fig, axes = plt.subplots(
+        1, len(names), figsize=(5.2 * len(names), 4.2), squeeze=False, layout="constrained"
+    )
+    for ax, name in zip(axes[0], names, strict=True):
+        da = ds[name]
+        if da.ndim == 2 and name == "error":
+            # a signed error: a diverging map centred on zero
+            span = float(abs(da).max()) or 1.0
+            da.plot(ax=ax, cmap="RdBu_r", vmin=-span, vmax=span)
+        elif da.ndim == 2:
+            da.plot(ax=ax, cmap="RdBu_r")
+        else:
+            da.plot(ax=ax)
+        ax.set_title(name)
+    title = ds.attrs.get("problem", "")
+    if "relative_l2" in ds.attrs:
+        title += f"   relative L2 = {ds.attrs['relative_l2']:.2e}"
+    fig.suptitle(title)
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
