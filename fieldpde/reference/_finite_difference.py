@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ._grid import GridData, Mask, eval_data, eval_mask, interior_nodes, make_grid
+from ._grid import GridData, Mask, domain_bounds, eval_data, eval_mask, interior_nodes, make_grid
 from ._solution import GridSolution
 
 Form = Literal["-laplace", "laplace"]
@@ -126,9 +126,12 @@ def poisson_fd(
     impractical much beyond.
 
     Args:
-        f: source term: a number, an array of values at the nodes (shape ``shape``), or a
-            vectorised callable ``f(x, y)`` (one coordinate array per axis).
-        bounds: the box, one ``(lo, hi)`` pair per axis, e.g. ``((0, 1), (0, 1))``.
+        f: source term: a number, an array of values at the nodes (shape ``shape``), a
+            pointwise function ``f(x)`` of one point (jax.numpy, as constraints take), or
+            a vectorised callable ``f(x, y)`` (one coordinate array per axis).
+        bounds: the box, one ``(lo, hi)`` pair per axis, e.g. ``((0, 1), (0, 1))``, or a
+            fieldpde domain: its bounding box, and for a domain that is not a box its
+            ``contains`` as the default `inside`.
         shape: nodes per axis including both ends (at least 3), or one int for every axis;
             the spacing is $h_i = (hi_i - lo_i)/(N_i - 1)$ and may differ per axis.
         boundary: Dirichlet data $g$, as for ``f``. Evaluated at every node that is not
@@ -149,14 +152,25 @@ def poisson_fd(
         (33, 33)
         >>> round(float(sol.u[16, 16]), 3)  # exact u(1/2, 1/2) = 1; O(h^2) error
         1.001
+
+        The same from the library's objects: a domain and a pointwise source.
+
+        >>> import jax.numpy as jnp
+        >>> from fieldpde.domains import Box
+        >>> g = lambda x: 2 * jnp.pi**2 * jnp.sin(jnp.pi * x[0]) * jnp.sin(jnp.pi * x[1])
+        >>> again = poisson_fd(g, bounds=Box([0.0, 0.0], [1.0, 1.0]), shape=33)
+        >>> bool(np.allclose(again.u, sol.u, atol=1e-12))
+        True
     """
     if form not in ("-laplace", "laplace"):
         raise ValueError(
             f"`form` must be '-laplace' (solve -Δu = f) or 'laplace' (solve Δu = f), got {form!r}"
         )
+    bounds, mask, _ = domain_bounds(bounds)
     coords = make_grid(bounds, shape)
     scale = -1.0 if form == "-laplace" else 1.0
-    return _solve(coords, ("f", f), boundary, inside, scale=scale, shift=0.0)
+    return _solve(coords, ("f", f), boundary, mask if inside is None else inside,
+                  scale=scale, shift=0.0)  # fmt: skip
 
 
 def helmholtz_fd(
@@ -196,5 +210,7 @@ def helmholtz_fd(
     """
     if isinstance(k, bool) or not isinstance(k, Real) or not np.isfinite(k):
         raise ValueError(f"`k` must be a finite real number (the wavenumber), got {k!r}")
+    bounds, mask, _ = domain_bounds(bounds)
     coords = make_grid(bounds, shape)
+    inside = mask if inside is None else inside
     return _solve(coords, ("q", q), boundary, inside, scale=1.0, shift=float(k) ** 2)

@@ -4,13 +4,26 @@ A box $[a_1, b_1] \times \dots \times [a_d, b_d]$ with ``shape`` $(N_1, \dots, N
 the nodes $x^{(i)}_j = a_i + j h_i$, $j = 0, \dots, N_i - 1$, $h_i = (b_i - a_i)/(N_i - 1)$:
 both ends of every axis are nodes, and the spacing may differ per axis.
 
-Data on the grid (a source term, Dirichlet values, a domain mask) may be a constant, an
-array of values at the nodes, or a vectorised callable. Data callables take one coordinate
-array per axis, ``f(x)``, ``f(x, y)`` or ``f(x, y, z)``, with the arrays of
-``np.meshgrid(*coords, indexing="ij")``; a domain mask callable instead takes points of
-shape ``(..., d)`` like a domain's ``contains`` method.
+The box may be given as ``(lo, hi)`` pairs or as a fieldpde domain (its bounding box; a
+`SpaceTime` cylinder gives its space part, and a domain that is not a box also gives the
+mask of the nodes inside it).
+
+Data on the grid (a source term, Dirichlet values, initial data) may be a constant, an
+array of values at the nodes, or a callable of one of two kinds:
+
+- a pointwise function of one point ``f(x)`` with ``x`` of shape ``(d,)``, written with
+  `jax.numpy`, as the constraints take them (``lambda x: jnp.sin(x[0]) * x[1]``); it is
+  evaluated at every node with `jax.vmap` in float64;
+- a vectorised function of one coordinate array per axis, ``f(x)``, ``f(x, y)`` or
+  ``f(x, y, z)``, called once with the arrays of ``np.meshgrid(*coords, indexing="ij")``
+  (numpy or jax.numpy). In 1-D, where both take one argument, a function that cannot be
+  traced pointwise (numpy) is called this way.
+
+A domain mask callable instead takes points of shape ``(..., d)`` like a domain's
+``contains`` method.
 """
 
+import inspect
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -65,6 +78,24 @@ def check_bounds(bounds: Sequence[Sequence[float]]) -> tuple[tuple[float, float]
     return tuple(pairs)
 
 
+def domain_bounds(bounds: Any) -> tuple[Any, Any, Any]:
+    """``(pairs, mask, domain)`` from `bounds` given as pairs or as a fieldpde domain.
+
+    For a domain the pairs are its bounding box (a `SpaceTime`'s space part), the mask is
+    its ``contains`` unless it is a box (``None`` then), and `domain` is the domain itself
+    (``None`` for pairs).
+    """
+    from ..domains import AbstractDomain, Box, SpaceTime
+
+    if not isinstance(bounds, AbstractDomain):
+        return bounds, None, None
+    space = bounds.space if isinstance(bounds, SpaceTime) else bounds
+    lo, hi = (np.asarray(a, dtype=np.float64) for a in space.bounding_box())
+    pairs = tuple((float(a), float(b)) for a, b in zip(lo, hi, strict=True))
+    mask = None if isinstance(space, Box) else space.contains
+    return pairs, mask, bounds
+
+
 def make_grid(
     bounds: Sequence[Sequence[float]], shape: int | Sequence[int]
 ) -> tuple[np.ndarray, ...]:
@@ -79,12 +110,49 @@ def make_grid(
     return tuple(np.linspace(lo, hi, n) for (lo, hi), n in zip(box, sizes, strict=True))
 
 
+def _positional(fn: Callable[..., Any]) -> int | None:
+    """How many positional arguments `fn` takes (``None``: any number, or unknown)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+
+def call_on_grid(name: str, fn: Callable[..., Any], coords: tuple[np.ndarray, ...]) -> np.ndarray:
+    """`fn` at every node: pointwise (one point) or vectorised (one array per axis)."""
+    import jax
+
+    d = len(coords)
+    mesh = np.meshgrid(*coords, indexing="ij")
+    if _positional(fn) == 1:
+        points = np.stack(mesh, axis=-1).reshape(-1, d)
+        try:
+            with jax.enable_x64(True):
+                values = np.asarray(jax.vmap(lambda p: jax.numpy.asarray(fn(p)))(points))
+        except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
+            if d > 1:
+                raise TypeError(
+                    f"`{name}` takes one argument, so it must be a pointwise function of one "
+                    f"point (shape ({d},)) written with jax.numpy; or give it {d} arguments, "
+                    "one coordinate array per axis"
+                ) from None
+        else:
+            if values.shape[0] == points.shape[0] and values.size == points.shape[0]:
+                return values.reshape(mesh[0].shape)
+            raise ValueError(
+                f"`{name}` must return one number per point, got shape {values.shape[1:]}"
+            )
+    return np.asarray(fn(*mesh))
+
+
 def eval_data(name: str, data: GridData, coords: tuple[np.ndarray, ...]) -> np.ndarray:
     """Values of ``data`` at every node, as a float64 array of the grid's shape."""
     shape = tuple(c.size for c in coords)
     if callable(data):
-        mesh = np.meshgrid(*coords, indexing="ij")
-        values = np.asarray(data(*mesh))
+        values = call_on_grid(name, data, coords)
         what = f"`{name}` returned"
     else:
         values = np.asarray(data)

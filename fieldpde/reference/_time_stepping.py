@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._grid import check_bounds
+from ._grid import call_on_grid, check_bounds, domain_bounds
 from ._solution import GridSolution
 
 Boundary: TypeAlias = Literal["dirichlet", "periodic"]
@@ -39,6 +39,12 @@ class _Grid:
     """A uniform grid with its boundary kind and spatial differences (host-side helper)."""
 
     def __init__(self, bounds, shape, boundary: str, method: str, *, max_dim: int):
+        bounds, mask, self.domain = domain_bounds(bounds)
+        if mask is not None:
+            raise ValueError(
+                "`bounds` must be a box (Interval, Box, or a SpaceTime over one) for a "
+                f"method-of-lines solve, got {type(self.domain).__name__}"
+            )
         self.bounds = check_bounds(bounds)
         d = len(self.bounds)
         if d > max_dim:
@@ -100,6 +106,14 @@ class _Grid:
     def ndim(self) -> int:
         return len(self.shape)
 
+    def start(self, t0: float | None) -> float:
+        """The initial time: `t0`, else the start of a `SpaceTime` domain's time, else 0."""
+        from ..domains import SpaceTime
+
+        if t0 is not None:
+            return float(t0)
+        return float(self.domain.time.t0) if isinstance(self.domain, SpaceTime) else 0.0
+
     def mesh(self) -> tuple[np.ndarray, ...]:
         return tuple(np.meshgrid(*self.coords, indexing="ij"))
 
@@ -107,7 +121,7 @@ class _Grid:
         """Node values of a number, an array of the grid's shape, or a callable."""
         if callable(data):
             with jax.enable_x64(True):
-                values = np.asarray(data(*self.mesh()), dtype=np.float64)
+                values = np.asarray(call_on_grid(name, data, self.coords), dtype=np.float64)
         elif isinstance(data, Real) and not isinstance(data, bool):
             values = np.full(self.shape, float(data))
         else:
@@ -262,7 +276,7 @@ def heat(
     boundary: Boundary = "dirichlet",
     boundary_value: Any = 0.0,
     method: Method = "fd",
-    t0: float = 0.0,
+    t0: float | None = None,
     solver: Any = None,
     rtol: float = 1e-8,
     atol: float = 1e-10,
@@ -272,14 +286,15 @@ def heat(
 
     Args:
         initial: $u(x, t_0)$: a number, node values or a callable ``f(x)`` / ``f(x, y)``.
-        bounds: one ``(lo, hi)`` pair per spatial axis.
+        bounds: one ``(lo, hi)`` pair per spatial axis, or a box domain (`Interval`,
+            `Box`, or a `SpaceTime` over one, which also gives the default `t0`).
         shape: nodes per axis (see the module docstring for periodic grids).
         times: strictly increasing save times, none before `t0`.
         diffusivity: $\kappa > 0$.
         boundary: ``"dirichlet"`` or ``"periodic"``.
         boundary_value: Dirichlet data, a number or ``g(x, ..., t)`` (jax.numpy).
         method: ``"fd"`` (second order) or ``"spectral"`` (periodic only).
-        t0: the initial time.
+        t0: the initial time (default: the `SpaceTime` domain's, else 0).
         solver: a diffrax solver (default ``diffrax.Tsit5()``; pass ``diffrax.Kvaerno5()``
             for fine grids, where the explicit step is limited to $\sim h^2 / \kappa$).
         rtol, atol: tolerances of the PID step-size controller.
@@ -298,6 +313,7 @@ def heat(
     """
     kappa = _positive("diffusivity", diffusivity)
     grid = _Grid(bounds, shape, boundary, method, max_dim=3)
+    t0 = grid.start(t0)
     times, u0 = _common(grid, initial, times, t0)
     with jax.enable_x64(True):
         g = _boundary_fn(grid, boundary_value)
@@ -334,7 +350,7 @@ def advection(
     boundary: Boundary = "periodic",
     boundary_value: Any = 0.0,
     method: Method = "fd",
-    t0: float = 0.0,
+    t0: float | None = None,
     solver: Any = None,
     rtol: float = 1e-8,
     atol: float = 1e-10,
@@ -367,6 +383,7 @@ def advection(
         raise ValueError(f"`velocity` must be a non-zero number, got {velocity!r}")
     a = float(velocity)
     grid = _Grid(bounds, shape, boundary, method, max_dim=1)
+    t0 = grid.start(t0)
     times, u0 = _common(grid, initial, times, t0)
     h = grid.h[0]
     with jax.enable_x64(True):
@@ -414,7 +431,7 @@ def burgers(
     boundary: Boundary = "dirichlet",
     boundary_value: Any = 0.0,
     method: Method = "fd",
-    t0: float = 0.0,
+    t0: float | None = None,
     solver: Any = None,
     rtol: float = 1e-8,
     atol: float = 1e-10,
@@ -445,6 +462,7 @@ def burgers(
     """
     nu = _positive("viscosity", viscosity)
     grid = _Grid(bounds, shape, boundary, method, max_dim=1)
+    t0 = grid.start(t0)
     times, u0 = _common(grid, initial, times, t0)
     with jax.enable_x64(True):
         g = _boundary_fn(grid, boundary_value)
@@ -482,7 +500,7 @@ def wave(
     boundary: Boundary = "dirichlet",
     boundary_value: Any = 0.0,
     method: Method = "fd",
-    t0: float = 0.0,
+    t0: float | None = None,
     solver: Any = None,
     rtol: float = 1e-8,
     atol: float = 1e-10,
@@ -515,6 +533,7 @@ def wave(
     """
     c = _positive("speed", speed)
     grid = _Grid(bounds, shape, boundary, method, max_dim=1)
+    t0 = grid.start(t0)
     times, u0 = _common(grid, initial, times, t0)
     v0 = grid.nodes("initial_velocity", initial_velocity)
     with jax.enable_x64(True):
