@@ -1,7 +1,8 @@
 """Accuracy and wall time of `fieldpde solve` on the benchmark problems (not run by pytest).
 
-Each problem runs in its own process with its default settings (float64 is a process-wide
-JAX switch), exactly as ``fieldpde solve NAME`` would, and the table reports the error
+Each problem runs in its own process with its default settings (so compilation caches and
+memory do not carry over), through `fieldpde.app.run` exactly as ``fieldpde solve NAME``
+does, and the table reports the error
 against the exact / reference solution, the target from the issue, and the wall time of the
 whole run (training, L-BFGS and compilation) on this machine.
 
@@ -32,21 +33,19 @@ WALL_LIMIT = {"helmholtz": 300, "burgers": 600}
 
 
 def run_case(name: str, seed: int) -> dict:
-    from fieldpde.cli import parse_args, solve
+    from fieldpde.app import load_problem_file, run
 
-    args = parse_args(
-        ["solve", name, "--seed", str(seed), "--out", "out/benchmarks", "--no-progress"]
-    )
+    problem = load_problem_file(name)
     t0 = time.perf_counter()
-    out = solve(args)
-    value = out["relative_l2"]
+    out = run(problem, seed=seed, out="out/benchmarks", progress=False)
+    value = out.relative_l2
     if name == "poisson_image":
-        value = out["module"].psnr(out["result"].field)
+        value = problem.module.psnr(out.result.field)
     return {
         "name": name,
         "seed": seed,
         "value": value,
-        "status": out["status"],
+        "status": out.status,
         "wall_s": time.perf_counter() - t0,
     }
 

@@ -33,13 +33,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fieldpde.problem import (
-    BasisSurrogate,
-    ResidualProjection,
-    held_out_errors,
-    load_surrogate,
-    time_query,
-)
+from fieldpde.app import held_out_errors, load_surrogate, time_query
+from fieldpde.nn import BasisSurrogate
+from fieldpde.surrogate import ResidualProjection
 
 ROOT = Path(__file__).resolve().parent.parent
 ERROR_TARGET, SPEED_TARGET = 1e-2, 100.0
@@ -107,7 +103,7 @@ def main():
         lo, hi = np.asarray(module.PARAMETERS.lo), np.asarray(module.PARAMETERS.hi)
         mus = [tuple(lo + (hi - lo) * rng.uniform(size=lo.size)) for _ in range(args.queries)]
         for model in args.models:
-            default = module.DEFAULTS["model"]
+            default = module.SETTINGS.model
             stem = f"{fam_name}_family" + ("" if model == default else f"_{model}")
             path = Path(args.dir) / f"{stem}.eqx"
             if not path.exists():

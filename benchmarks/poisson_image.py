@@ -24,12 +24,15 @@ TARGET_DB = 32.9
 
 def main():
     sys.path.insert(0, str(ROOT))
-    from fieldpde.cli import load_problem_module
+    import inspect
 
-    module = load_problem_module("poisson_image")
+    from fieldpde.app import load_problem_file
+
+    loaded = load_problem_file("poisson_image")
+    module, settings = loaded.module, loaded.settings
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("estimators", nargs="*", default=["spectral", "central", "sobel"])
-    parser.add_argument("--steps", type=int, default=module.DEFAULTS["steps"])
+    parser.add_argument("--steps", type=int, default=settings.steps)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -38,16 +41,17 @@ def main():
 
     from fieldpde import fit
 
-    d = module.DEFAULTS
+    net = {k: p.default for k, p in inspect.signature(module.field).parameters.items()}
+    side = inspect.signature(module.problem).parameters["side"].default
     print(
         f"{platform.processor() or platform.machine()}; {os.cpu_count()} cores; "
-        f"jax {jax.__version__} on {jax.devices()[0].platform}; SIREN {d['width']}x{d['depth']} "
-        f"(omega {d['omega']}), {d['points']} pixels/step, {args.steps} Adam steps "
-        f"(cosine from {d['learning_rate']}), {d['side']}^2 cameraman"
+        f"jax {jax.__version__} on {jax.devices()[0].platform}; SIREN {net['width']}x"
+        f"{net['depth']} (omega {net['omega']}), {settings.points} pixels/step, {args.steps} "
+        f"Adam steps (cosine from {settings.learning_rate}), {side}^2 cameraman"
     )
     rows = []
     for name in args.estimators:
-        problem = module.problem(points=d["points"], gradient_estimator=name)
+        problem = module.problem(points=settings.points, gradient_estimator=name)
         field = module.field(jax.random.key(args.seed), dtype=jnp.float32)
         t0 = time.perf_counter()
         result = fit(
@@ -55,8 +59,8 @@ def main():
             field,
             key=jax.random.key(args.seed + 1),
             steps=args.steps,
-            learning_rate=d["learning_rate"],
-            resample_every=d["resample_every"],
+            learning_rate=settings.learning_rate,
+            resample_every=settings.resample_every,
             progress=False,
             dtype=jnp.float32,
         )

@@ -1,4 +1,4 @@
-"""`fieldpde solve` end to end on short runs; problem files are consistent."""
+"""`fieldpde solve` end to end on short runs; problem files are consistent; exit codes."""
 
 import subprocess
 import sys
@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from fieldpde.cli import load_problem_module
+from fieldpde.app import Settings, load_problem_file
+from fieldpde.cli import main
 
 
 @pytest.mark.parametrize("name", ["helmholtz", "poisson_sinsin"])
 def test_problem_residual_vanishes_on_exact_solution(name):
-    module = load_problem_module(name)
+    module = load_problem_file(name).module
     problem = module.problem(points=256)
     batches = problem.sample(jax.random.key(0))
     exact = jnp.vectorize(lambda p: module.exact(p)[None], signature="(d)->(m)")
@@ -24,7 +25,7 @@ def test_problem_residual_vanishes_on_exact_solution(name):
 
 
 def test_lshape_reference_is_a_poisson_solution():
-    module = load_problem_module("poisson_lshape")
+    module = load_problem_file("poisson_lshape").module
     ref = module.reference(shape=65)
     # discrete check: -Laplacian of the FD solution is 1 at interior nodes away from the corner
     u, h = ref.u, ref.spacing[0]
@@ -35,7 +36,7 @@ def test_lshape_reference_is_a_poisson_solution():
 
 
 def test_image_gradient_estimators_against_exact_derivatives():
-    module = load_problem_module("poisson_image")
+    module = load_problem_file("poisson_image").module
     n = 32
     h = 2.0 / (n - 1)
     j = np.arange(n)
@@ -94,9 +95,45 @@ def test_solve_writes_netcdf_and_png(tmp_path):
     assert (tmp_path / "poisson_sinsin.png").stat().st_size > 10_000
 
 
-def test_unknown_problem_is_a_clear_error():
-    with pytest.raises(SystemExit, match="no problem 'nope'; known problems: .*helmholtz"):
-        load_problem_module("nope")
+def test_unknown_problem_is_a_clear_error(capsys):
+    with pytest.raises(FileNotFoundError, match="no problem 'nope'; known problems: .*helmholtz"):
+        load_problem_file("nope")
+    assert main(["solve", "nope"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("fieldpde: no problem 'nope'") and len(err.strip().splitlines()) == 1
+
+
+def test_a_script_is_refused_without_running_it(tmp_path):
+    marker = tmp_path / "ran.txt"
+    script = tmp_path / "script.py"
+    script.write_text(
+        f"open({str(marker)!r}, 'w').write('ran')\n\ndef main():\n    pass\n\n"
+        "if __name__ == '__main__':\n    main()\n"
+    )
+    with pytest.raises(ValueError, match="not a problem file: it does not define problem, field"):
+        load_problem_file(script)
+    assert not marker.exists()  # its top-level code never ran
+
+
+def test_settings_are_checked_when_the_file_is_loaded(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "from fieldpde.app import Settings\n"
+        "SETTINGS = Settings(steps=10, field=dict(widht=8))\n"
+        "def problem(points):\n    pass\n"
+        "def field(key, *, width=8, dtype=None):\n    pass\n"
+    )
+    with pytest.raises(TypeError, match=r"Settings.field gives \['widht'\]"):
+        load_problem_file(bad)
+    with pytest.raises(ValueError, match="`steps` must be an integer >= 0"):
+        Settings(steps=-1)
+    old = tmp_path / "old.py"
+    old.write_text(
+        "DEFAULTS = dict(steps=1)\ndef problem(points):\n    pass\n"
+        "def field(key, dtype=None):\n    pass\n"
+    )
+    with pytest.raises(ValueError, match="DEFAULTS dict is no longer read"):
+        load_problem_file(old)
 
 
 def test_console_script_help():

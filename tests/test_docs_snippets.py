@@ -120,17 +120,18 @@ def test_problem_file_example_loads_in_the_cli(tmp_path):
     import jax
 
     from fieldpde import Problem
-    from fieldpde.cli import load_problem_module
+    from fieldpde.app import Settings, load_problem_file
 
     text = (DOCS / "howto" / "poisson-helmholtz.md").read_text()
     blocks = re.findall(r"^```python\n(# my_helmholtz\.py\n.*?)^```$", text, flags=re.S | re.M)
     assert len(blocks) == 1
     path = tmp_path / "my_helmholtz.py"
     path.write_text(blocks[0])
-    module = load_problem_module(str(path))
+    loaded = load_problem_file(str(path))
+    module = loaded.module
     problem = module.problem(points=64)
     assert isinstance(problem, Problem) and problem.name == "my_helmholtz"
     field = module.field(jax.random.key(0))
     batch = problem.sample(jax.random.key(1))
     assert float(problem.loss(field, batch)) > 0
-    assert {"steps", "points", "lbfgs_steps", "x64", "grid"} <= set(module.DEFAULTS)
+    assert isinstance(loaded.settings, Settings) and loaded.settings.lbfgs_steps > 0

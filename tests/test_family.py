@@ -12,21 +12,18 @@ import pytest
 from helpers import tree_allclose
 
 from fieldpde import SIREN
-from fieldpde.constraints import BoxDistance, Dirichlet, Residual
-from fieldpde.domains import Box
-from fieldpde.ops import value_grad_laplacian
-from fieldpde.problem import (
-    BasisSurrogate,
-    GridQuery,
-    ParametricProblem,
+from fieldpde.app import grid_points, held_out_errors, load_surrogate, save_surrogate, time_query
+from fieldpde.constraints import (
+    BoxDistance,
+    Dirichlet,
+    Residual,
     WithParameterPairs,
     WithParameters,
-    grid_points,
-    held_out_errors,
-    load_surrogate,
-    save_surrogate,
-    time_query,
 )
+from fieldpde.domains import Box
+from fieldpde.nn import BasisSurrogate, GridQuery
+from fieldpde.ops import value_grad_laplacian
+from fieldpde.problem import ParametricProblem
 from fieldpde.reference import GridSolution, poisson_fd
 from fieldpde.train import fit
 

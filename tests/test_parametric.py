@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from fieldpde import SIREN
-from fieldpde.constraints import Dirichlet, Neumann, Residual
+from fieldpde.constraints import Dirichlet, Neumann, Residual, WithParameters
 from fieldpde.domains import Box
-from fieldpde.problem import ParametricProblem, WithParameters, split_input
+from fieldpde.problem import ParametricProblem, split_input
 from fieldpde.train import fit
 
 LINE = Box([0.0], [1.0])

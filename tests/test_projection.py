@@ -15,17 +15,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from fieldpde.app import held_out_errors, time_query
 from fieldpde.constraints import BoxDistance, Dirichlet, Residual
 from fieldpde.domains import Box
-from fieldpde.problem import (
-    BasisSurrogate,
-    GridQuery,
-    ParametricProblem,
-    ResidualProjection,
-    held_out_errors,
-    time_query,
-)
+from fieldpde.nn import BasisSurrogate, GridQuery
+from fieldpde.problem import ParametricProblem
 from fieldpde.reference import GridSolution
+from fieldpde.surrogate import ResidualProjection
 
 LINE = Box([-1.0], [1.0])
 ROOT = Path(__file__).resolve().parent.parent

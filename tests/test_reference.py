@@ -312,3 +312,45 @@ def test_grid_solution_bad_input():
         sol(np.zeros(2), method="quintic")
     with pytest.raises(AttributeError, match="no axis 2"):
         _ = sol.z
+
+
+# -- the library's own objects: domains and pointwise functions ----------------------------
+
+
+def test_solvers_take_domains_and_pointwise_functions_as_the_constraints_do():
+    import jax.numpy as jnp
+
+    from fieldpde.domains import Box, Disk, Interval, SpaceTime, TimeInterval
+    from fieldpde.reference import heat
+
+    # a pointwise source of one point (jax.numpy) equals the vectorised one
+    per_axis = poisson_fd(
+        lambda x, y: 2 * np.pi**2 * np.sin(np.pi * x) * np.sin(np.pi * y),
+        bounds=((0.0, 1.0), (0.0, 1.0)),
+        shape=17,
+    )
+    pointwise = poisson_fd(
+        lambda p: 2 * jnp.pi**2 * jnp.sin(jnp.pi * p[0]) * jnp.sin(jnp.pi * p[1]),
+        bounds=Box([0.0, 0.0], [1.0, 1.0]),
+        shape=17,
+    )
+    np.testing.assert_allclose(pointwise.u, per_axis.u, rtol=0, atol=1e-12)
+    # a domain that is not a box masks its nodes: -Δu = 4 on the unit disk, u = 1 - r^2
+    disk = poisson_fd(4.0, bounds=Disk([0.0, 0.0], 1.0), shape=41)
+    assert not disk.mask[0, 0] and disk.mask[20, 20]
+    r2 = sum(m**2 for m in disk.mesh())
+    # the staircase boundary moves the circle inwards by up to sqrt(2) h and |u_r| <= 2,
+    # so the nodal error is O(h): at most 2 sqrt(2) h < 3 h (h = 0.05)
+    h = disk.spacing[0]
+    err = np.abs(disk.u - (1.0 - r2))[disk.interior]
+    assert err.max() < 3 * h and err.max() > 1e-3  # really the disk, not the square
+    # a space-time cylinder gives the bounds and the initial time of a method-of-lines solve
+    cyl = SpaceTime(Interval(0.0, 1.0), TimeInterval(0.5, 1.0))
+    ds = heat(lambda p: jnp.sin(jnp.pi * p[0]), bounds=cyl, shape=33, times=[0.5, 0.6])
+    assert ds.attrs["t0"] == 0.5 and ds.u.dims == ("time", "x")
+    exact = np.exp(-(np.pi**2) * 0.1) * np.sin(np.pi * ds.x.values)
+    assert float(abs(ds.u.isel(time=-1) - exact).max()) < 1e-3
+    with pytest.raises(TypeError, match="pointwise function of one point"):
+        poisson_fd(lambda p: np.sin(p), bounds=Box([0.0, 0.0], [1.0, 1.0]), shape=9)
+    with pytest.raises(ValueError, match="must be a box"):
+        heat(0.0, bounds=Disk([0.0, 0.0], 1.0), shape=9, times=[0.0, 0.1])

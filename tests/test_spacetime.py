@@ -13,7 +13,7 @@ from fieldpde import SIREN, Problem
 from fieldpde.constraints import Initial, Residual
 from fieldpde.domains import Interval, SpaceTime, TimeInterval
 from fieldpde.io import evaluate_on_grid
-from fieldpde.train import Causal, CausalResidual, fit
+from fieldpde.train import Causal, fit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -118,31 +118,31 @@ CYL = SpaceTime(Interval(0.0, 1.0), TimeInterval(0.0, 2.0))
 
 def test_causal_chunk_losses_and_weights_match_the_formula(key):
     pde = Residual(lambda x, d: d.value[0] - 1.0, CYL, num_points=512, method="uniform")
-    wrapped = CausalResidual(pde, epsilon=3.0, chunks=4)
+    causal = Causal(epsilon=3.0, chunks=4)
     batch = pde.sample(key)
     # u = t: the residual is t - 1, so chunk i holds the mean of (t - 1)^2 over its points
     field = lambda x: x[..., 1:2]  # noqa: E731
-    chunk, weights = wrapped.chunk_losses(field, batch)
+    chunk, weights = causal.chunk_losses(pde, field, batch)
     t = np.asarray(batch.points[:, 1])
     idx = np.minimum((t / 2.0 * 4).astype(int), 3)
     expected = np.array([np.mean((t[idx == i] - 1.0) ** 2) for i in range(4)])
     np.testing.assert_allclose(chunk, expected, rtol=1e-12)
     cum = np.concatenate([[0.0], np.cumsum(expected)[:-1]])
     np.testing.assert_allclose(weights, np.exp(-3.0 * cum), rtol=1e-12)
-    loss = wrapped.loss(field, batch)
+    loss = causal.loss(pde, field, batch)
     np.testing.assert_allclose(loss, CYL.measure * np.mean(np.exp(-3.0 * cum) * expected))
 
 
 def test_causal_loss_under_jit_vmap_grad_treats_weights_as_constants(key):
     pde = Residual(lambda x, d: d.grad[0, 1] - d.laplacian[0], CYL, laplacian_dims=(0,))
-    wrapped = CausalResidual(pde, epsilon=1.0, chunks=8)
+    causal = Causal(epsilon=1.0, chunks=8)
     batch = pde.sample(key)
     net = SIREN.init(2, 8, 1, depth=2, key=key)
-    grads = jax.jit(jax.grad(lambda n: wrapped.loss(n, batch)))(net)
+    grads = jax.jit(jax.grad(lambda n: causal.loss(pde, n, batch)))(net)
 
     def frozen(n):  # the same loss with the weights computed outside differentiation
-        chunk, _ = wrapped.chunk_losses(n, batch)
-        _, w = wrapped.chunk_losses(net, batch)
+        chunk, _ = causal.chunk_losses(pde, n, batch)
+        _, w = causal.chunk_losses(pde, net, batch)
         return CYL.measure * jnp.mean(w * chunk)
 
     expected = jax.grad(frozen)(net)
@@ -152,31 +152,43 @@ def test_causal_loss_under_jit_vmap_grad_treats_weights_as_constants(key):
     nets = eqx.filter_vmap(lambda k: SIREN.init(2, 8, 1, depth=2, key=k, first_omega=2.0))(
         jax.random.split(key, 3)
     )
-    losses = eqx.filter_vmap(lambda n: wrapped.loss(n, batch))(nets)
+    losses = eqx.filter_vmap(lambda n: causal.loss(pde, n, batch))(nets)
     for i in range(3):
         member = jax.tree.map(lambda a, i=i: a[i] if eqx.is_array(a) else a, nets)
-        np.testing.assert_allclose(losses[i], wrapped.loss(member, batch), rtol=1e-12)
+        np.testing.assert_allclose(losses[i], causal.loss(pde, member, batch), rtol=1e-12)
 
 
-def test_causal_wrap_selects_space_time_residuals_and_rejects_bad_settings():
+def test_causal_selects_space_time_residuals_and_rejects_bad_settings():
     pde = Residual(lambda x, d: d.grad[0, 1], CYL)
     ic = Initial(0.0, CYL)
     problem = Problem({"pde": pde, "ic": ic})
-    wrapped = Causal().wrap(problem)
-    assert isinstance(wrapped.constraints["pde"], CausalResidual)
-    assert wrapped.constraints["ic"] is ic
-    assert wrapped.constraints["pde"].with_num_points(7).inner.num_points == 7
+    assert Causal().select(problem) == ("pde",)
+    assert Causal(constraints=("pde", "ic")).select(problem) == ("pde", "ic")
     with pytest.raises(ValueError, match="`epsilon` must be > 0"):
         Causal(epsilon=0.0)
     with pytest.raises(ValueError, match="`chunks` must be an integer >= 1"):
         Causal(chunks=0)
     with pytest.raises(ValueError, match="'bc', which is not one of the problem's"):
-        Causal(constraints=("bc",)).wrap(problem)
+        Causal(constraints=("bc",)).select(problem)
     flat = Problem({"pde": Residual(lambda x, d: d.value[0], Interval(0.0, 1.0))})
-    with pytest.raises(ValueError, match="needs a `Residual` on a SpaceTime domain"):
-        Causal().wrap(flat)
+    with pytest.raises(ValueError, match="needs a PDE residual on a SpaceTime domain"):
+        Causal().select(flat)
     with pytest.raises(TypeError, match="causal weights need a constraint on a SpaceTime"):
-        Causal(constraints=("pde",)).wrap(flat)
+        Causal(constraints=("pde",)).select(flat)
+
+
+def test_causal_weights_a_parametric_space_time_residual_by_its_own_time():
+    from fieldpde.constraints import WithParameters
+    from fieldpde.domains import Box
+
+    pde = Residual(lambda x, d: d.value[0] - 1.0, CYL, num_points=256, method="uniform")
+    wrapped = WithParameters(pde, Box([5.0], [6.0]), space_dim=2)
+    batch = wrapped.sample(jax.random.key(0))
+    # the time is coordinate 1 of (x, t, mu), not the trailing mu
+    np.testing.assert_array_equal(wrapped.times(batch), batch.points[:, 1])
+    assert wrapped.time_span == (0.0, 2.0)
+    chunk, _ = Causal(chunks=4).chunk_losses(wrapped, lambda p: p[..., 1:2], batch)
+    assert chunk.shape == (4,) and bool(jnp.all(chunk > 0))
 
 
 # -- a short space-time fit ------------------------------------------------------------------
@@ -201,7 +213,7 @@ def test_short_space_time_fit_end_to_end_with_and_without_causal_weights(heat_mo
         ds = evaluate_on_grid(problem, result.field, shape=(21, 11))
         errors[causal is None] = ds.attrs["relative_l2"]
     initial_error = evaluate_on_grid(problem, field, shape=(21, 11)).attrs["relative_l2"]
-    assert ds.u.dims == ("t", "x") and ds.sizes == {"t": 11, "x": 21}
+    assert ds.u.dims == ("time", "x") and ds.sizes == {"time": 11, "x": 21}
     # 400 steps on a 16-wide network: from O(1) down to under 15% either way (measured:
     # 6e-2 plain, 9e-2 causal)
     assert initial_error > 0.3
@@ -211,16 +223,13 @@ def test_short_space_time_fit_end_to_end_with_and_without_causal_weights(heat_mo
 
 
 def test_heat_problem_solves_through_the_cli(tmp_path):
-    from fieldpde.cli import parse_args, solve
+    from fieldpde.app import run
 
-    args = parse_args(
-        ["solve", str(ROOT / "problems" / "heat.py"), "--steps", "50", "--lbfgs-steps", "10",
-         "--points", "128", "--grid", "17", "--out", str(tmp_path), "--no-progress"]
-    )  # fmt: skip
-    out = solve(args)
+    out = run(ROOT / "problems" / "heat.py", steps=50, lbfgs_steps=10, points=128, grid=17,
+              out=tmp_path, progress=False)  # fmt: skip
     import xarray as xr
 
-    with xr.open_dataset(out["netcdf"]) as ds:
+    with xr.open_dataset(out.netcdf) as ds:
         assert set(ds.data_vars) == {"u", "reference", "error"}
-        assert ds.u.dims == ("t", "x")
-    assert np.isfinite(out["relative_l2"])
+        assert ds.u.dims == ("time", "x")
+    assert np.isfinite(out.relative_l2)

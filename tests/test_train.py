@@ -139,9 +139,12 @@ def test_checkpoint_resume_reproduces_uninterrupted_run(key, tmp_path):
         fit(problem, small_siren(key), resume=str(path), **kwargs)
     other = SIREN.init(1, 8, 1, depth=3, key=key)
     good = tmp_path / "good.ckpt"
-    fit(problem, small_siren(key), checkpoint=str(good), **{**kwargs, "steps": 100})
+    fit(problem, small_siren(key), checkpoint=str(good), callbacks=[stop_at_200], **kwargs)
     with pytest.raises(ValueError, match="not a readable fieldpde checkpoint"):
         fit(problem, other, resume=str(good), **kwargs)
+    # a checkpoint of another phase layout names `resume` and both layouts
+    with pytest.raises(ValueError, match=r"`resume`: .* phases \[\['Adam', 400\]\].*"):
+        fit(problem, small_siren(key), resume=str(good), **{**kwargs, "steps": 500})
 
 
 def test_inverse_problem_recovers_wavenumber(key):
