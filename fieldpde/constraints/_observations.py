@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import positive_float, positive_int
+from .._checks import as_numeric, constraint_weight, positive_float, positive_int
 from .._tree import with_static
 from ..ops import value_grad_laplacian
 from ._base import AbstractConstraint, Batch, Norm, check_norm
@@ -70,8 +70,8 @@ class Observations(AbstractConstraint):
             raise ValueError(
                 f"`derivative` must be 'value', 'grad' or 'laplacian', got {derivative!r}"
             )
-        points = jnp.asarray(points)
-        values = jnp.asarray(values)
+        points = as_numeric("points", points, "Observations")
+        values = as_numeric("values", values, "Observations")
         if points.ndim != 2:
             raise ValueError(f"`points` must have shape (n, d), got {points.shape}")
         if values.ndim == 1:
@@ -102,7 +102,7 @@ class Observations(AbstractConstraint):
                 f"`batch_size` {batch_size} exceeds the number of observations {points.shape[0]}"
             )
         self.derivative = derivative
-        self.weight = float(weight)
+        self.weight = constraint_weight(weight, "Observations")
         self.norm = check_norm(norm)
 
     def sample(self, key: PRNGKeyArray) -> Batch:
