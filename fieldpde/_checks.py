@@ -76,12 +76,12 @@ def as_key(key: Any, name: str = "key") -> Any:
             raise TypeError(f"`{name}` as an int seed must fit in 64 bits, got {key}")
         return jax.random.key(int(key))
     if isinstance(key, (jax.Array, np.ndarray)):
-        if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key) and key.shape == ():
+        if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) and key.shape == ():
             return key
         if key.dtype == np.uint32 and key.shape == (2,):
             return key
         got = f"an array of dtype {key.dtype} and shape {key.shape}"
-        typed = jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+        typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
         if typed or (key.dtype == np.uint32 and key.ndim > 1 and key.shape[-1] == 2):
             got += " (one key is needed here: pass keys[i], or vmap over the keys)"
     else:

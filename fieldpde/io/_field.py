@@ -218,7 +218,7 @@ class FittedField(eqx.Module):
             for d, n in zip(self.dims, sizes, strict=True)
         ]
         drop = outside_cells(self.source.axes, query, outside, margin)
-        if keep_mask:
+        if keep_mask and self.source.missing is not None:  # check_options: it is not None
             train = [
                 self.source.coords[d].values if d in self.source.indexed else np.arange(n)
                 for d, n in zip(self.dims, self.source.shape, strict=True)

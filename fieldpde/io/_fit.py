@@ -300,7 +300,7 @@ def fit_xarray(
 FILL_MAGNITUDE = 1e20
 
 
-def _check_unique(name: str, values: np.ndarray) -> None:
+def _check_unique(name: Any, values: np.ndarray) -> None:
     """A dimension's coordinate values must be distinct: duplicates are fitted twice."""
     uniq, counts = np.unique(values, return_counts=True)
     if uniq.size < values.size:
