@@ -187,3 +187,37 @@ def test_with_num_points_resizes_regions_and_data(key):
     obs = Observations(jnp.zeros((10, 2)), jnp.zeros(10), batch_size=4)
     assert obs.with_num_points(6).sample(key).points.shape == (6, 2)
     assert obs.with_num_points(50).sample(key).points.shape == (10, 2)
+
+
+_WEIGHTED = {
+    "Residual": lambda w: Residual(lambda x, d: d.laplacian, SQUARE, weight=w),
+    "Dirichlet": lambda w: Dirichlet(0.0, SQUARE, weight=w),
+    "Neumann": lambda w: Neumann(0.0, SQUARE, weight=w),
+    "Robin": lambda w: Robin(1.0, 1.0, 0.0, SQUARE, weight=w),
+    "Periodic": lambda w: Periodic(SQUARE, axis=0, weight=w),
+    "Initial": lambda w: Initial(0.0, SQUARE * TimeInterval(0.0, 1.0), weight=w),
+    "Observations": lambda w: Observations(np.zeros((3, 2)), np.zeros(3), weight=w),
+}
+
+
+@pytest.mark.parametrize("name", list(_WEIGHTED))
+@pytest.mark.parametrize("weight", [-1.0, -1, math.nan, math.inf, "heavy", True, None])
+def test_constraint_weight_must_be_finite_and_nonnegative(name, weight):
+    with pytest.raises(ValueError, match=rf"`weight` of {name} must be a finite number >= 0"):
+        _WEIGHTED[name](weight)
+
+
+@pytest.mark.parametrize("name", list(_WEIGHTED))
+def test_constraint_weight_zero_and_numpy_numbers_accepted(name):
+    assert _WEIGHTED[name](0).weight == 0.0
+    assert _WEIGHTED[name](np.float32(2.5)).weight == 2.5
+
+
+def test_observations_reject_object_arrays():
+    mixed = np.array([[0.0, 1.0], [None, 2.0]], dtype=object)
+    with pytest.raises(TypeError, match="`points` passed to Observations must be a numeric"):
+        Observations(mixed, np.zeros(2))
+    with pytest.raises(TypeError, match="`values` passed to Observations .* dtype object"):
+        Observations(np.zeros((2, 2)), np.array([1.0, "2"], dtype=object))
+    with pytest.raises(ValueError, match="`noise_scale` must be a finite positive"):
+        Observations(np.zeros((2, 2)), np.zeros(2), noise_scale=math.nan)

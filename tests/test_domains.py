@@ -410,3 +410,27 @@ def test_bad_sampling_arguments_raise(key):
         fd.SpaceTime(disk, fd.Interval(0.0, 1.0))
     with pytest.raises(TypeError, match="`holes\\[0\\]` must be a domain"):
         fd.Difference(disk, ["disk"])
+
+
+@pytest.mark.parametrize("method", ["uniform", "sobol"])
+def test_int_and_raw_keys_are_accepted_by_samplers(method):
+    disk, cyl = DOMAINS["disk"], DOMAINS["cylinder"]
+    typed = disk.sample_interior(16, key=jax.random.key(3), method=method)
+    for key in (3, np.int64(3), jax.random.PRNGKey(3)):
+        assert_close(disk.sample_interior(16, key=key, method=method), typed, rtol=0, atol=0)
+    b = disk.sample_boundary(8, key=3, method=method)
+    ref = disk.sample_boundary(8, key=jax.random.key(3), method=method)
+    assert_close(b.points, ref.points, rtol=0, atol=0)
+    assert cyl.sample_lateral(8, key=0, method=method).points.shape == (8, 3)
+    assert cyl.sample_initial(8, key=0, method=method).shape == (8, 3)
+
+
+def test_bad_keys_raise_naming_key():
+    disk = DOMAINS["disk"]
+    for bad in (0.5, "0", True, np.zeros(2), jax.random.split(jax.random.key(0), 3)):
+        with pytest.raises(TypeError, match="`key` must be a PRNG key"):
+            disk.sample_interior(8, key=bad)
+        with pytest.raises(TypeError, match="`key` must be a PRNG key"):
+            disk.sample_boundary(8, key=bad, method="sobol")
+    # a grid draws nothing at random: it still needs no key
+    assert disk.sample_interior(8, key=None, method="grid").shape[1] == 2

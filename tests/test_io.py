@@ -466,3 +466,235 @@ def test_cli_help_lists_the_new_commands():
         check=True,
     )
     assert "--like" in out.stdout and "--grid" in out.stdout
+
+
+# ---------------------------------------------------------------- files fieldpde writes
+
+
+def test_save_to_a_directory_fails_before_writing(grid_field, tmp_path):
+    _, field = grid_field
+    with pytest.raises(ValueError, match=r"`path` '.*' is a directory; give a file name inside"):
+        field.save(tmp_path)
+    (tmp_path / "notes").write_text("x")
+    with pytest.raises(ValueError, match=r"`path` .* is inside .*notes', which is a file"):
+        field.save(tmp_path / "notes" / "f.field")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes"]  # nothing written
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_written_files_honour_the_umask(grid_field, tmp_path, umask):
+    from fieldpde._atomic import atomic_write
+    from fieldpde.train import save_checkpoint
+
+    _, field = grid_field
+    old = os.umask(umask)
+    try:
+        field.save(tmp_path / "f.field")
+        save_checkpoint(tmp_path / "run.ckpt", {"w": jnp.zeros(2)}, step=0, history={})
+        ds = xr.Dataset({"u": ("x", np.arange(3.0))})
+        atomic_write(tmp_path / "u.nc", ds.to_netcdf)
+    finally:
+        os.umask(old)
+    for name in ("f.field", "run.ckpt", "u.nc"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+    # rewriting a file keeps the mode its owner gave it, as open(path, "w") does
+    (tmp_path / "f.field").chmod(0o600)
+    field.save(tmp_path / "f.field")
+    assert (tmp_path / "f.field").stat().st_mode & 0o777 == 0o600
+    assert xr.open_dataset(tmp_path / "u.nc")["u"].values.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_stale_temporaries_of_the_target_are_cleaned_on_the_next_write(grid_field, tmp_path):
+    import time
+
+    from fieldpde._atomic import _HOST, STALE_AFTER_S
+
+    _, field = grid_field
+    old = time.time() - 2 * STALE_AFTER_S
+    names = {
+        # (file, modified long ago, expected to be removed)
+        f".sst.field.{_HOST}-99999999-abcdefgh.tmp": (False, True),  # its writer is dead
+        f".sst.field.{_HOST}-{os.getpid()}-abcdefgh.tmp": (True, False),  # alive: a writer
+        ".sst.field.abcd1234.tmp": (True, True),  # an older fieldpde's, unmodified for long
+        ".sst.field.zzzz9999.tmp": (False, False),  # ... still being written
+        ".sst.field.otherhost-1-abcdefgh.tmp": (False, False),  # another host's, fresh
+        ".sst.field.otherhost-2-abcdefgh.tmp": (True, True),  # another host's, stale
+        ".other.field.abcd1234.tmp": (True, False),  # another target's
+        ".sst.field.backup.tmp": (True, False),  # not a fieldpde temporary name
+    }
+    for name, (aged, _) in names.items():
+        (tmp_path / name).write_bytes(b"partial")
+        if aged:
+            os.utime(tmp_path / name, (old, old))
+    field.save(tmp_path / "sst.field")
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {"sst.field"} | {n for n, (_, gone) in names.items() if not gone}
+
+
+def test_a_killed_writer_leaves_a_temporary_that_the_next_write_removes(tmp_path):
+    from fieldpde import _atomic
+    from fieldpde._atomic import atomic_write_bytes
+
+    code = (  # the writer imports fieldpde/_atomic.py on its own (stdlib only): fast
+        "import importlib.util, os, signal, sys\n"
+        f"spec = importlib.util.spec_from_file_location('a', {_atomic.__file__!r})\n"
+        "a = importlib.util.module_from_spec(spec); spec.loader.exec_module(a)\n"
+        "def write(tmp):\n"
+        "    tmp.write_bytes(b'half a file')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "a.atomic_write(sys.argv[1], write)\n"
+    )
+    target = tmp_path / "big.nc"
+    target.write_bytes(b"old")
+    run = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True)
+    assert run.returncode == -9
+    leftover = [p.name for p in tmp_path.iterdir() if p.name != "big.nc"]
+    assert len(leftover) == 1 and leftover[0].startswith(".big.nc.")
+    assert target.read_bytes() == b"old"  # the old file was never touched
+    atomic_write_bytes(target, b"new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.nc"]
+    assert target.read_bytes() == b"new"
+
+
+# ---------------------------------------------------------------- bad data, caught before fitting
+
+
+class _NoTraining(Exception):
+    pass
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Make any training inside fit_xarray fail the test: checks must come first."""
+    import fieldpde.io._fit
+
+    def fit(*args, **kwargs):
+        raise _NoTraining
+
+    monkeypatch.setattr(fieldpde.io._fit, "fit", fit)
+
+
+def test_duplicated_coordinates_are_an_error(no_training):
+    da = xr.DataArray(np.arange(4.0), dims="lat", coords={"lat": [0.0, 10.0, 10.0, 20.0]})
+    with pytest.raises(ValueError, match=r"coordinate `lat` has 1 duplicated value\(s\) \(10.0\)"):
+        fit_xarray(da)
+    t = np.array(["2020-01-01", "2020-01-01"], dtype="datetime64[ns]")
+    da = xr.DataArray(np.zeros((2, 3)), dims=("time", "x"), coords={"time": t})
+    with pytest.raises(ValueError, match="coordinate `time` has 1 duplicated.*drop_duplicates"):
+        fit_xarray(da)
+
+
+def test_undecoded_fill_values_warn_before_fitting(no_training):
+    values = np.linspace(0.0, 1.0, 8)
+    values[3] = 1e30
+    da = xr.DataArray(values, dims="x", name="h")
+    with pytest.warns(UserWarning, match=r"'h' has 1 cell\(s\) of magnitude >= 1e\+20.*mask"):
+        with pytest.raises(_NoTraining):
+            fit_xarray(da)
+    coded = xr.DataArray(
+        np.array([3, -999, 5, 7], dtype=np.int16), dims="x", name="n", attrs={"_FillValue": -999}
+    )
+    with pytest.warns(UserWarning, match=r"'n' has 1 cell\(s\) equal to its `_FillValue`.*-999"):
+        with pytest.raises(_NoTraining):
+            fit_xarray(coded)
+    coded.attrs = {"missing_value": np.array([-999], dtype=np.int16)}
+    with pytest.warns(UserWarning, match="`missing_value` attribute -999"):
+        with pytest.raises(_NoTraining):
+            fit_xarray(coded)
+
+
+def test_one_point_dimension_is_constant_along_it(no_training, monkeypatch):
+    da = xr.DataArray(np.zeros((1, 3)), dims=("lon", "x"), coords={"lon": [10.0]})
+    with pytest.raises(ValueError, match="`periodic`: dimension `lon` has a single coordinate"):
+        fit_xarray(da, periodic=["lon"])
+    monkeypatch.undo()  # a short real fit
+    t = np.array(["2020-01-01"], dtype="datetime64[ns]")
+    x = np.linspace(0.0, 1.0, 9)
+    da = xr.DataArray(np.sin(3 * x)[None], dims=("time", "x"), coords={"time": t, "x": x})
+    field = fit_xarray(da, **FAST)
+    axis = field.source.axes[0]
+    assert axis.encode(np.array([t[0], t[0] + np.timedelta64(1, "D")])).tolist() == [[0], [0]]
+    fitted = field.predict()
+    assert rmse(fitted, da) < 0.1
+    with pytest.warns(UserWarning, match="`time`: 1 of 1 .* differ from the single training"):
+        later = field.predict(time=t + np.timedelta64(3650, "D"))
+    assert np.array_equal(later.values, fitted.values)  # the fitted values, not garbage
+    with pytest.raises(ValueError, match="`outside`='raise'"):
+        field.predict(time=t + np.timedelta64(1, "D"), outside="raise")
+
+
+def test_integer_data_give_a_float_ensemble_std():
+    x = np.linspace(0.0, 1.0, 10)
+    da = xr.DataArray((100 * np.sin(3 * x)).astype(np.int32), dims="x", coords={"x": x}, name="n")
+    out = fit_xarray(da, ensemble_size=2, width=8, depth=2, steps=20, progress=False).predict()
+    assert out["n"].dtype == np.int32 and out["n_std"].dtype == np.float64
+    assert not np.allclose(out["n_std"], np.rint(out["n_std"]))
+
+
+# ---------------------------------------------------------------- what predict gives back
+
+
+def test_predict_outside_the_training_range(grid_field, monkeypatch):
+    import warnings
+
+    _, field = grid_field  # lat in [-60, 60], lon global (periodic)
+    with pytest.warns(
+        UserWarning,
+        match=r"`lat`: 1 of 3 coordinates \(e.g. 500\) lie outside "
+        r"the training range \[-60, 60\]",
+    ):
+        warned = field.predict(lat=[0.0, 30.0, 500.0])
+    masked = field.predict(lat=[0.0, 30.0, 500.0], outside="mask")
+    assert np.isnan(masked[2]).all() and np.isfinite(masked[:2]).all()
+    np.testing.assert_array_equal(masked[:2], warned[:2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        field.predict(lat=[0.0, 500.0], outside="ignore")
+        field.predict(lat=[-71.0, 71.0], lon=[720.0, -400.0])  # within 10% of 120°; periodic
+        field.predict(lat=[100.0], margin=0.5)
+    with pytest.raises(ValueError, match="`outside` must be one of"):
+        field.predict(outside="clip")
+    with pytest.raises(ValueError, match="`margin` must be a finite number >= 0"):
+        field.predict(margin=-0.1)
+
+    def evaluate(*args, **kwargs):
+        raise AssertionError("evaluated before the outside check")
+
+    monkeypatch.setattr(FittedField, "_evaluate", evaluate)
+    with pytest.raises(ValueError, match=r"`outside`='raise'.*`lat`: 1 of 2"):
+        field.predict(lat=[0.0, 500.0], outside="raise")
+
+
+@pytest.fixture(scope="module")
+def gappy_field():
+    lat = np.linspace(-60.0, 60.0, 7)
+    lon = np.arange(0.0, 360.0, 30.0)
+    sst = sst_dataarray(lat, lon)
+    sst[2, 3:6] = np.nan  # "land"
+    count = np.arange(sst.size, dtype=np.int16).reshape(sst.shape)
+    ds = xr.Dataset({"sst": sst, "count": (sst.dims, count)})  # only sst has missing cells
+    return ds, fit_xarray(ds, width=16, depth=2, omega=3.0, steps=20, progress=False)
+
+
+def test_keep_mask_gives_the_source_mask_back(gappy_field, tmp_path):
+    import dataclasses
+
+    ds, field = gappy_field
+    filled = field.predict()
+    assert np.isfinite(filled["sst"]).all()
+    kept = field.predict(keep_mask=True)
+    np.testing.assert_array_equal(np.isnan(kept["sst"]), np.isnan(ds["sst"]))
+    assert kept["sst"].dtype == np.float32 and kept["count"].dtype == np.float64
+    assert np.isfinite(kept["count"]).all()  # its own mask: no missing cells
+    land = np.isnan(ds["sst"].values)
+    np.testing.assert_array_equal(kept["sst"].values[~land], filled["sst"].values[~land])
+    # on a finer grid the mask is refined by nearest neighbour (lon wraps: 355 is next to 0)
+    fine = field.predict(lat=ds["lat"].values, lon=[70.0, 80.0, 150.0, 355.0], keep_mask=True)
+    assert np.isnan(fine["sst"].values[2]).tolist() == [False, True, True, False]
+    field.save(tmp_path / "g.field")
+    assert load_field(tmp_path / "g.field").predict(keep_mask=True).identical(kept)
+    old = FittedField(field.net, dataclasses.replace(field.source, missing=None))
+    with pytest.raises(ValueError, match="`keep_mask=True` needs the source's mask"):
+        old.predict(keep_mask=True)
+    with pytest.raises(TypeError, match="`keep_mask` must be True or False"):
+        field.predict(keep_mask="yes")

@@ -182,3 +182,65 @@ def test_public_modules_are_final_or_abstract():
         is_final = getattr(cls, "__final__", False)
         is_abstract = cls.__name__.startswith("Abstract") or inspect.isabstract(cls)
         assert is_final != is_abstract, f"{cls.__name__} must be either @final or abstract"
+
+
+def test_inits_accept_an_int_key():
+    from fieldpde.nn import ConditionedINR, HyperSIREN, LastLayerNIF, RBFFourierFeatures
+
+    def same(a, b):
+        a, b = (jax.tree.leaves(eqx.filter(m, eqx.is_array)) for m in (a, b))
+        return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+    makers = {
+        "SIREN": lambda k: SIREN.init(2, 8, 1, depth=3, key=k),
+        "MLP": lambda k: MLP.init(2, 8, 1, depth=3, key=k),
+        "SirenDense": lambda k: SirenDense.init(2, 4, key=k),
+        "LastLayerNIF": lambda k: LastLayerNIF.init(
+            1, 8, 1, depth=2, rank=2, param_features=2, key=k
+        ),
+        "HyperSIREN": lambda k: HyperSIREN(
+            2, 8, 1, depth=2, cond_dim=2, parameter_net=lambda mu: mu, key=k
+        ),
+        "RBFFourierFeatures": lambda k: RBFFourierFeatures.init(2, 4, key=k),
+    }
+    assert set(inspect.signature(ConditionedINR.init).parameters) >= {"key"}
+    for name, make in makers.items():
+        ref = make(jax.random.key(5))
+        for k in (5, np.int32(5), jax.random.PRNGKey(5)):
+            assert same(make(k), ref), name
+        with pytest.raises(TypeError, match="`key` must be a PRNG key"):
+            make(5.0)
+        with pytest.raises(TypeError, match="one key is needed here"):
+            make(jax.random.split(jax.random.key(0), 2))
+
+
+def test_object_dtype_input_is_a_type_error(key):
+    bad = np.array([[0.1, None]], dtype=object)
+    for net, owner in (
+        (SIREN.init(2, 8, 1, depth=3, key=key), "SIREN"),
+        (MLP.init(2, 8, 1, depth=3, key=key), "MLP"),
+    ):
+        with pytest.raises(
+            TypeError, match=f"`x` passed to {owner} must be a numeric array, got dtype object"
+        ):
+            net(bad)
+        with pytest.raises(TypeError, match=f"`x` passed to {owner} must be a numeric"):
+            net([["a", "b"]])
+        assert net([[0.1, 0.2]]).shape == (1, 1)  # lists of numbers are fine
+
+
+def test_hypersiren_wrong_mu_length_names_mu(key):
+    from fieldpde.nn import HyperSIREN, LastLayerNIF
+
+    parameter_net = MLP.init(2, 8, 3, depth=2, key=key, activation="tanh")
+    nif = HyperSIREN(2, 8, 1, depth=3, cond_dim=3, parameter_net=parameter_net, key=key)
+    x = jnp.zeros((4, 2))
+    assert nif(x, jnp.zeros(2)).shape == (4, 1)
+    for mu in (jnp.zeros(3), jnp.zeros((4, 3))):
+        with pytest.raises(ValueError, match=r"`mu` passed to HyperSIREN has P = 3 parameters"):
+            nif(x, mu)
+    with pytest.raises(TypeError, match="`mu` passed to HyperSIREN must be a numeric"):
+        nif(x, np.array([1.0, None], dtype=object))
+    last = LastLayerNIF.init(1, 8, 1, depth=2, rank=2, param_features=2, key=key)
+    with pytest.raises(ValueError, match=r"`mu` passed to LastLayerNIF has P = 1 parameters"):
+        last(jnp.zeros((3, 1)), jnp.zeros(1))

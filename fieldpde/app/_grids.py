@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import writable_file
+from .._atomic import check_target
 from ._output import write_netcdf
 
 
@@ -59,7 +59,9 @@ def fit_netcdf(
         raise FileNotFoundError(f"no data file {str(path)!r}")
     if path.is_dir():
         raise ValueError(f"`data`: {str(path)!r} is a directory, not a netCDF file")
-    target = writable_file("out", Path(out) if out else path.with_suffix(".field"))
+    target = check_target(
+        Path(out) if out else path.with_suffix(".field"), "out", example="data.field"
+    )
     try:
         ds = xr.open_dataset(path)
     except Exception as err:
@@ -126,7 +128,7 @@ def predict_netcdf(
 
     from ..io import load_field
 
-    target = writable_file("out", out)
+    target = check_target(out, "out", example="out.nc")
     fitted = load_field(field)
     coords = {}
     for spec in grid:

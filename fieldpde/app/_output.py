@@ -1,15 +1,17 @@
 """Writing results: netCDF files replaced atomically, and the solve figure."""
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from .._atomic import atomic_write
 
 
 def write_netcdf(ds: Any, path: str | os.PathLike) -> Path:
     """Write an xarray Dataset to `path` through a temporary file renamed over it.
 
-    An interrupted write never leaves a broken file where the old one was.
+    An interrupted write never leaves a broken file where the old one was; the file gets
+    the mode the umask gives (see `fieldpde._atomic`).
 
     Args:
         ds: the Dataset.
@@ -25,16 +27,7 @@ def write_netcdf(ds: Any, path: str | os.PathLike) -> Path:
         [1.0, 2.0]
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, ds.to_netcdf)
     return path
 
 

@@ -154,7 +154,7 @@ def ensemble_map(
             raise ValueError(f"`batch_size` {batch} exceeds the number of data {n}")
     if optimizer is None:
         optimizer = optax.adam(positive_float("learning_rate", learning_rate))
-    keys = jax.random.split(as_key(seed), ensemble_size)
+    keys = jax.random.split(as_key(seed, "seed"), ensemble_size)
     init_keys = jax.vmap(lambda k: jax.random.fold_in(k, 0))(keys)
     data_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
     params = eqx.filter_vmap(init_fn)(init_keys)

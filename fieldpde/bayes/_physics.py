@@ -229,7 +229,7 @@ def ensemble_fit(
         for name, c in problem.constraints.items()
         if isinstance(c, Observations)
     }
-    key = as_key(seed)
+    key = as_key(seed, "seed")
     k_init, k_params, k_points = jax.random.split(key, 3)
     fields = eqx.filter_vmap(init_fn)(jax.random.split(k_init, ensemble_size))
     params = _as_arrays(problem.params)

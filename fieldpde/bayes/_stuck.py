@@ -222,7 +222,7 @@ def redraw_stuck(
     first, threshold = find_stuck(losses, tolerance=tolerance, mad_factor=mad_factor)
     losses = jnp.asarray(losses)
     bad, replaced, rounds = first, set(), 0
-    key = as_key(seed)
+    key = as_key(seed, "seed")
     while len(bad) and rounds < max_rounds:
         rounds += 1
         new_params, new_losses = ensemble_map(

@@ -9,6 +9,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._checks import constraint_weight
 from ..domains import AbstractDomain
 from ..ops import value_grad_laplacian
 from ._base import Batch, Kind, Norm, check_norm
@@ -71,7 +72,7 @@ class Dirichlet(AbstractRegionConstraint):
     ):
         self.value = as_pointwise(value, "value")
         self.region = Region(domain, part, num_points=num_points, method=method, owner="Dirichlet")
-        self.weight = float(weight)
+        self.weight = constraint_weight(weight, "Dirichlet")
         self.norm = check_norm(norm)
 
     def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
@@ -119,7 +120,7 @@ class Neumann(AbstractRegionConstraint):
             raise ValueError(f"`part` of Neumann must be a boundary part, got {part!r}")
         self.flux = as_pointwise(flux, "flux")
         self.region = Region(domain, part, num_points=num_points, method=method, owner="Neumann")
-        self.weight = float(weight)
+        self.weight = constraint_weight(weight, "Neumann")
         self.norm = check_norm(norm)
 
     def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
@@ -172,7 +173,7 @@ class Robin(AbstractRegionConstraint):
         self.a, self.b = float(a), float(b)
         self.value = as_pointwise(value, "value")
         self.region = Region(domain, part, num_points=num_points, method=method, owner="Robin")
-        self.weight = float(weight)
+        self.weight = constraint_weight(weight, "Robin")
         self.norm = check_norm(norm)
 
     def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:

@@ -6,6 +6,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._checks import constraint_weight
 from ..domains import SpaceTime
 from ..ops import value_grad_laplacian
 from ._base import Batch, Kind, Norm, check_norm
@@ -63,7 +64,7 @@ class Initial(AbstractRegionConstraint):
         )
         self.value = as_pointwise(value, "value")
         self.velocity = None if velocity is None else as_pointwise(velocity, "velocity")
-        self.weight = float(weight)
+        self.weight = constraint_weight(weight, "Initial")
         self.norm = check_norm(norm)
 
     def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import positive_float, positive_int
+from .._checks import as_numeric, constraint_weight, positive_float, positive_int
 from ..ops import value_grad_laplacian
 from ._base import Batch, Norm, check_norm
 from ._data import AbstractDataConstraint
@@ -69,8 +69,8 @@ class Observations(AbstractDataConstraint):
             raise ValueError(
                 f"`derivative` must be 'value', 'grad' or 'laplacian', got {derivative!r}"
             )
-        points = jnp.asarray(points)
-        values = jnp.asarray(values)
+        points = as_numeric("points", points, "Observations")
+        values = as_numeric("values", values, "Observations")
         if points.ndim != 2:
             raise ValueError(f"`points` must have shape (n, d), got {points.shape}")
         if values.ndim == 1:
@@ -101,7 +101,7 @@ class Observations(AbstractDataConstraint):
                 f"`batch_size` {batch_size} exceeds the number of observations {points.shape[0]}"
             )
         self.derivative = derivative
-        self.weight = float(weight)
+        self.weight = constraint_weight(weight, "Observations")
         self.norm = check_norm(norm)
 
     def rows(self, index: Array | None) -> Float[Array, "n m"]:

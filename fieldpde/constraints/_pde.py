@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._checks import constraint_weight
 from .._types import Dims
 from ..domains import AbstractDomain
 from ..ops import value_grad_laplacian
@@ -55,7 +56,8 @@ class Residual(AbstractRegionConstraint):
         region: where points are drawn: built from the ``domain``, ``part`` (default
             ``"interior"``), ``num_points`` (per step) and ``method`` (``"uniform"``,
             ``"sobol"``, ``"halton"`` or ``"grid"``) arguments.
-        weight: $w_m$ in Eq. 3.
+        weight: $w_m$ in Eq. 3, a finite number >= 0 (0 switches the term off; a negative
+            or NaN weight is a `ValueError`).
         norm: ``"squared"`` (default), ``"l2"`` or ``"l1"``.
         dims, laplacian_dims: coordinates the gradient / Laplacian are taken along
             (for ``(x, y, t)`` points: ``laplacian_dims=(0, 1)`` for the spatial Laplacian).
@@ -104,7 +106,7 @@ class Residual(AbstractRegionConstraint):
         self.region = Region(domain, part, num_points=num_points, method=method, owner="Residual")
         self._with_params = takes_params(fn, 2, "fn")
         self.fn = fn
-        self.weight = float(weight)
+        self.weight = constraint_weight(weight, "Residual")
         self.norm = check_norm(norm)
         self.uses = uses
         self.dims = tuple(dims) if isinstance(dims, list) else dims

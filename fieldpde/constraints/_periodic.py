@@ -6,7 +6,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import positive_int
+from .._checks import constraint_weight, positive_int
 from .._tree import with_static
 from ..domains import AbstractDomain, Box, SpaceTime
 from ..ops import value_grad_laplacian
@@ -80,7 +80,7 @@ class Periodic(AbstractConstraint):
         self.derivative = bool(derivative)
         self.num_points = positive_int("num_points", num_points)
         self.method = method
-        self.weight = float(weight)
+        self.weight = constraint_weight(weight, "Periodic")
         self.norm = check_norm(norm)
 
     def sample(self, key: PRNGKeyArray) -> Batch:

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
-from .._checks import last_axis, positive_int
+from .._checks import as_key, last_axis, positive_int
 from ._sampling import (
     cell_grid,
     check_method,
@@ -208,6 +208,7 @@ def sample_proposal(
     domain: "AbstractDomain", part: str, n: int, *, key: PRNGKeyArray, method: str
 ) -> Any:
     """`n` samples of ``domain._{part}_proposal()`` by a random or quasi-random `method`."""
+    key = as_key(key)  # an int seed is accepted as jax.random.key(seed)
     proposal = _proposal(domain, part)
     dtype = default_float()
 
@@ -324,9 +325,10 @@ class AbstractDomain(eqx.Module):
 
         Args:
             n: number of points (for ``"grid"``: the approximate number, see below).
-            key: PRNG key. ``"uniform"`` draws with `jax.random`; ``"sobol"`` and
-                ``"halton"`` use scrambled `scipy.stats.qmc` sequences seeded from the key, so
-                the same key gives the same points; ``"grid"`` ignores it.
+            key: PRNG key (an int seed is taken as ``jax.random.key(seed)``). ``"uniform"``
+                draws with `jax.random`; ``"sobol"`` and ``"halton"`` use scrambled
+                `scipy.stats.qmc` sequences seeded from the key, so the same key gives the
+                same points; ``"grid"`` ignores it.
             method: ``"uniform"``, ``"sobol"``, ``"halton"`` or ``"grid"``. A grid is
                 cell-centred, with about equal spacing $h = (|\\Omega|/n)^{1/d}$ on every
                 axis; it has about `n` points, not exactly `n`. Shapes other than boxes
@@ -337,6 +339,7 @@ class AbstractDomain(eqx.Module):
 
         Raises:
             ValueError: `n` < 1 or an unknown `method`.
+            TypeError: `key` is neither a PRNG key nor an int (``"grid"`` ignores it).
         """
         n = positive_int("n", n)
         method = check_method(method)

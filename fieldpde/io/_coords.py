@@ -9,6 +9,9 @@ Each dimension of a gridded data set becomes one or two network inputs:
 - ``"periodic"``: $\theta = 2\pi (x - x_0)/P$ encoded as $(\cos\theta, \sin\theta)$, so
   $x$ and $x + P$ (longitude 0° and 360°, or -180° and 180°) are the same input.
 
+A dimension with a single training coordinate (one time step, one depth level) has no
+range: it is encoded as 0 whatever the coordinate, so the field is constant along it.
+
 An encoding is a small frozen record that serialises to JSON exactly (floats round-trip
 through `repr`), so a loaded field maps coordinates bit-identically.
 """
@@ -78,10 +81,31 @@ class AxisEncoding:
             theta = (2.0 * math.pi / self.period) * (x - self.origin)
             return np.stack([np.cos(theta), np.sin(theta)], axis=-1)
         half = (self.hi - self.lo) / 2.0
+        if half <= 0:
+            # A single training coordinate says nothing about variation along the
+            # dimension: every coordinate maps to 0, so the field is constant along it
+            # (the fitted values), instead of moving by raw units (nanoseconds for time).
+            return np.zeros((x.shape[0], 1))
         centre = (self.hi + self.lo) / 2.0
-        # a single training coordinate has no range: keep unit scale so new ones still move
-        scale = half if half > 0 else 1.0
-        return ((x - centre) / scale)[:, None]
+        return ((x - centre) / half)[:, None]
+
+    def beyond(self, values: Any, margin: float) -> np.ndarray:
+        """Which coordinates lie outside the training range by more than `margin` of it.
+
+        The allowed interval is $[lo - m(hi - lo), hi + m(hi - lo)]$ with $m$ = `margin`;
+        a periodic dimension has no outside, and a one-point dimension (``lo == hi``)
+        allows only its own coordinate.
+
+        Example:
+            >>> lat = AxisEncoding("lat", "linear", -90.0, 90.0)
+            >>> lat.beyond([0.0, 95.0, 500.0], 0.05).tolist()
+            [False, False, True]
+        """
+        x = self.as_float(np.atleast_1d(np.asarray(values)))
+        if self.kind == "periodic":
+            return np.zeros(x.shape, dtype=bool)
+        slack = margin * (self.hi - self.lo)
+        return (x < self.lo - slack) | (x > self.hi + slack)
 
     def as_float(self, values: Any) -> np.ndarray:
         """Coordinates as float64 (time: nanoseconds since `origin`)."""
@@ -117,6 +141,30 @@ class AxisEncoding:
         if not np.all(np.isfinite(x)):
             raise ValueError(f"coordinates of `{self.name}` must be finite")
         return x
+
+
+def nearest_index(train: np.ndarray, query: np.ndarray, period: float | None) -> np.ndarray:
+    """For each `query` coordinate, the index of the nearest `train` coordinate.
+
+    Distances wrap around `period` when it is given (longitude 359 is next to 0).
+
+    Example:
+        >>> nearest_index(np.array([0.0, 10.0, 20.0]), np.array([4.0, 6.0, 30.0]), None).tolist()
+        [0, 1, 2]
+        >>> nearest_index(np.array([0.0, 90.0, 180.0, 270.0]), np.array([350.0]), 360.0).tolist()
+        [0]
+    """
+    if train.size == 1:
+        return np.zeros(query.shape, dtype=np.intp)
+    order = np.argsort(train, kind="stable")
+    s = train[order]
+    if period is not None:
+        query = s[0] + np.mod(query - s[0], period)
+        s = np.append(s, s[0] + period)
+        order = np.append(order, order[0])
+    i = np.clip(np.searchsorted(s, query), 1, s.size - 1)
+    pick = np.where(query - s[i - 1] <= s[i] - query, i - 1, i)
+    return order[pick]
 
 
 def is_longitude(name: str, attrs: dict[str, Any]) -> bool:

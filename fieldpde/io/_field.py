@@ -11,6 +11,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ._coords import AxisEncoding
+from ._query import check_options, nearest_missing, outside_cells
 
 
 @final
@@ -44,6 +45,8 @@ class Source:
             ``out_features``, ``omega``, ``hidden_omega``, ``c``, ``dtype``).
         ensemble_size: number of stacked members, or ``None`` for a single fit.
         training: a record of the fit (steps, points, seed, final loss, status).
+        missing: bool ``(len(variables), *shape)``, true where the source cell was not
+            finite (NaN: land, clouds, gaps); ``None`` for a field saved before it was kept.
     """
 
     kind: str
@@ -61,6 +64,7 @@ class Source:
     architecture: dict[str, Any]
     ensemble_size: int | None
     training: dict[str, Any]
+    missing: np.ndarray | None = None
 
 
 @final
@@ -113,7 +117,13 @@ class FittedField(eqx.Module):
     def save(self, path: Any) -> None:
         """Write the field to one file (zip of JSON metadata, coordinates and weights; no
         pickle), atomically: a failed write never replaces an existing file. Read it back
-        with `fieldpde.io.load_field`."""
+        with `fieldpde.io.load_field`.
+
+        The file gets the permissions a plain ``open`` would give it (the umask; those of
+        the file it replaces), and temporaries left beside it by a killed earlier save are
+        removed. `path` is checked first: a directory, or a folder that cannot be written,
+        is a `ValueError` naming `path`.
+        """
         from ._persist import save_field
 
         save_field(self, path)
@@ -137,7 +147,16 @@ class FittedField(eqx.Module):
             raise ValueError(f"`encode`: coordinate arrays differ in length: {lengths}")
         return np.concatenate(cols, axis=1)
 
-    def predict(self, like: Any = None, *, chunk: int = 65536, **coords: Any):
+    def predict(
+        self,
+        like: Any = None,
+        *,
+        chunk: int = 65536,
+        outside: str = "warn",
+        margin: float = 0.1,
+        keep_mask: bool = False,
+        **coords: Any,
+    ):
         """The field on a grid, as an object shaped like the data it was fitted to.
 
         Args:
@@ -145,6 +164,21 @@ class FittedField(eqx.Module):
                 the grid; dimensions it lacks keep the training coordinates.
             chunk: points evaluated per compiled call; memory stays bounded by the output
                 arrays plus one chunk, so a 4000 x 4000 grid fits in a few hundred MB.
+            outside: what to do where the grid lies beyond a dimension's training range by
+                more than `margin` of that range (the field extrapolates there, and its
+                values are not informed by the data): ``"warn"`` (default) warns, naming
+                the dimensions; ``"raise"`` raises a `ValueError` before anything is
+                evaluated; ``"mask"`` makes those cells NaN; ``"ignore"`` does nothing.
+                Periodic dimensions have no outside; a dimension fitted on a single
+                coordinate allows only that coordinate.
+            margin: how far beyond its training range a coordinate may lie, as a fraction
+                of the range, before it counts as outside (0.1: 18° for latitudes
+                fitted on [-90, 90]).
+            keep_mask: give the source's missing cells back as NaN: each grid cell takes
+                the missing/valid state of the nearest training cell, so on the training
+                grid exactly the cells that were NaN in the data are NaN again (land,
+                clouds), and on a finer grid the mask is refined by nearest neighbour.
+                By default every cell is filled.
             **coords: new coordinates per dimension (any order, spacing or resolution;
                 datetime64 for a time axis); they override `like`.
 
@@ -153,13 +187,20 @@ class FittedField(eqx.Module):
             dimension names and order, coordinates, attributes, names and dtypes. Without
             arguments the grid is the training grid. An ensemble fit returns a Dataset with
             each variable's mean under its own name and its standard deviation as
-            ``<name>_std``.
+            ``<name>_std``. Integer variables are returned as float64 where cells may be
+            NaN (``keep_mask=True`` or ``outside="mask"``), and their standard deviations
+            are float64.
+
+        Raises:
+            ValueError: an unknown dimension, bad coordinates or options, or with
+                ``outside="raise"`` a grid beyond the training range.
         """
         import xarray as xr
 
         from .._checks import positive_int
 
         chunk = positive_int("chunk", chunk)
+        margin = check_options(outside, margin, keep_mask, self.source.missing is not None)
         unknown = [k for k in coords if k not in self.dims]
         if unknown:
             raise ValueError(
@@ -171,7 +212,22 @@ class FittedField(eqx.Module):
             n if grid[d][0] is None else len(grid[d][0])
             for d, n in zip(self.dims, self.source.shape, strict=True)
         )
-        mean, std = self._evaluate([grid[d][0] for d in self.dims], sizes, chunk)
+        # dimensions without a coordinate are indexed by position 0..n-1
+        query = [
+            np.arange(n) if grid[d][0] is None else grid[d][0]
+            for d, n in zip(self.dims, sizes, strict=True)
+        ]
+        drop = outside_cells(self.source.axes, query, outside, margin)
+        if keep_mask and self.source.missing is not None:  # check_options: it is not None
+            train = [
+                self.source.coords[d].values if d in self.source.indexed else np.arange(n)
+                for d, n in zip(self.dims, self.source.shape, strict=True)
+            ]
+            missing = nearest_missing(self.source.axes, train, query, self.source.missing)
+            drop = missing if drop is None else missing | drop[None]
+        elif drop is not None:
+            drop = np.broadcast_to(drop, (len(self.source.variables),) + drop.shape)
+        mean, std = self._evaluate(query, sizes, chunk, drop, keep_mask or outside == "mask")
         src = self.source
         out_coords = {}
         for d in self.dims:
@@ -254,22 +310,25 @@ class FittedField(eqx.Module):
         c = self.source.coords.get(d)
         return dict(c.attrs) if c is not None else {}
 
-    def _evaluate(self, values, sizes, chunk):
-        """Mean (and ensemble std) per variable as arrays of the grid's shape."""
+    def _evaluate(self, query, sizes, chunk, drop=None, nan_ok=False):
+        """Mean (and ensemble std) per variable as arrays of the grid's shape.
+
+        `drop`, if given, is a bool ``(m, *sizes)`` of cells to set to NaN; with `nan_ok`
+        integer variables come out as float64 (whether or not a cell is dropped).
+        """
         src = self.source
-        inputs = []
-        for axis, v, n in zip(src.axes, values, sizes, strict=True):
-            # dimensions without a coordinate are indexed by position 0..n-1
-            inputs.append(axis.encode(np.arange(n) if v is None else v))
+        inputs = [axis.encode(q) for axis, q in zip(src.axes, query, strict=True)]
         dtype = np.dtype(src.architecture["dtype"])
         total = math.prod(sizes)
         m = len(src.variables)
-        means = [np.empty(total, dtype=np.dtype(t)) for t in src.var_dtypes]
-        stds = (
-            None
-            if src.ensemble_size is None
-            else [np.empty(total, dtype=np.dtype(t)) for t in src.var_dtypes]
-        )
+        kinds = [np.dtype(t) for t in src.var_dtypes]
+        # NaN and standard deviations need a float dtype, whatever the data's was
+        floats = [t if np.issubdtype(t, np.floating) else np.dtype(np.float64) for t in kinds]
+        means = [
+            np.empty(total, dtype=f if nan_ok else t) for t, f in zip(kinds, floats, strict=True)
+        ]
+        stds = None if src.ensemble_size is None else [np.empty(total, dtype=f) for f in floats]
+        flat_drop = None if drop is None else drop.reshape(m, total)
         step = min(chunk, total)
         fn = _evaluator(self.net, src.ensemble_size)
         scale = np.asarray(src.std, dtype=np.float64)
@@ -285,15 +344,19 @@ class FittedField(eqx.Module):
                 col += axis.width
             raw = np.asarray(fn(self.net, x), dtype=np.float64)
             if src.ensemble_size is None:
-                y = raw[: stop - start] * scale + shift
-                for j in range(m):
-                    means[j][start:stop] = _cast(y[:, j], means[j].dtype)
+                mu, sd = raw[: stop - start] * scale + shift, None
             else:
                 y = raw[:, : stop - start] * scale + shift
                 mu, sd = y.mean(axis=0), y.std(axis=0, ddof=1 if y.shape[0] > 1 else 0)
-                for j in range(m):
-                    means[j][start:stop] = _cast(mu[:, j], means[j].dtype)
-                    stds[j][start:stop] = _cast(sd[:, j], stds[j].dtype)
+            for j in range(m):
+                values, spread = mu[:, j], None if sd is None else sd[:, j]
+                if flat_drop is not None:
+                    cut = flat_drop[j, start:stop]
+                    values = np.where(cut, np.nan, values)
+                    spread = None if spread is None else np.where(cut, np.nan, spread)
+                means[j][start:stop] = _cast(values, means[j].dtype)
+                if spread is not None:
+                    stds[j][start:stop] = spread.astype(stds[j].dtype)
         shape = tuple(sizes)
         means = [a.reshape(shape) for a in means]
         stds = None if stds is None else [a.reshape(shape) for a in stds]

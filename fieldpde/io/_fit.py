@@ -84,10 +84,21 @@ def fit_xarray(
     Returns:
         A `FittedField`.
 
+    A dimension with a single coordinate (one time step, one level) is accepted: the data
+    say nothing about variation along it, so the field is constant along it (see
+    `AxisEncoding`) and `FittedField.predict` flags other coordinates there as outside
+    the training range.
+
     Raises:
         TypeError: `obj` is not a DataArray or Dataset, or a coordinate is not numeric or
             datetime64.
-        ValueError: no finite cells, variables with different dimensions, bad options.
+        ValueError: no finite cells, variables with different dimensions, a coordinate
+            with duplicated values, a one-point dimension declared periodic, bad options.
+
+    Warns:
+        UserWarning: cells that look like undecoded fill values (equal to a ``_FillValue``
+            or ``missing_value`` attribute, or of magnitude >= 1e20): decode the file or
+            mask them, or they are fitted as data.
 
     Example:
         Fill a gap in a 1-D profile:
@@ -159,7 +170,13 @@ def fit_xarray(
             indexed.append(d)
         else:
             values, c_attrs = np.arange(n), {}
+        if n == 1 and d in periods:
+            raise ValueError(
+                f"`periodic`: dimension `{d}` has a single coordinate, which gives no period "
+                "to wrap; leave it out of `periodic` (it is then fitted as constant along it)"
+            )
         axes.append(axis_encoding(d, values, c_attrs, periods.get(d)))
+        _check_unique(d, values)
     coords = {
         name: Coordinate(tuple(c.dims), np.array(c.values), dict(c.attrs))
         for name, c in obj.coords.items()
@@ -169,6 +186,8 @@ def fit_xarray(
     # values: standardised, NaN cells left out of the loss
     y = np.stack([np.asarray(a.values, dtype=np.float64).reshape(-1) for a in arrays], axis=1)
     finite = np.isfinite(y)
+    for j, (n, a) in enumerate(zip(names, arrays, strict=True)):
+        _warn_fill_values(n, a.attrs, y[finite[:, j], j])
     counts = finite.sum(axis=0)
     for n, count in zip(names, counts, strict=True):
         if count == 0:
@@ -295,8 +314,62 @@ def fit_xarray(
             "cells": int(len(rows)),
             "members": records,
         },
+        missing=(~finite).T.reshape((len(names),) + shape),
     )
     return FittedField(net, source)
+
+
+# netCDF's default fill values are ~9.97e36 (float) and 1e20 or 1e30 are common choices;
+# no standardised physical field gets near these magnitudes
+FILL_MAGNITUDE = 1e20
+
+
+def _check_unique(name: Any, values: np.ndarray) -> None:
+    """A dimension's coordinate values must be distinct: duplicates are fitted twice."""
+    uniq, counts = np.unique(values, return_counts=True)
+    if uniq.size < values.size:
+        dup = uniq[counts > 1]
+        shown = ", ".join(str(v) for v in dup[:5]) + (", ..." if dup.size > 5 else "")
+        raise ValueError(
+            f"coordinate `{name}` has {values.size - uniq.size} duplicated value(s) ({shown}): "
+            f"each cell of `obj` must have its own coordinates; drop or merge the duplicates "
+            f"first, e.g. `obj.drop_duplicates({name!r})` or `obj.groupby({name!r}).mean()`"
+        )
+
+
+def _warn_fill_values(name: Any, attrs: Mapping[str, Any], finite: np.ndarray) -> None:
+    """Warn about cells that look like undecoded fill values (they would be fitted as data)."""
+    declared = []
+    for key in ("_FillValue", "missing_value"):
+        if key in attrs:
+            try:
+                declared += [(key, float(v)) for v in np.atleast_1d(attrs[key]).ravel()]
+            except (TypeError, ValueError):
+                continue
+    for key, value in declared:
+        count = int(np.count_nonzero(finite == value))
+        if count:
+            warnings.warn(
+                f"fit_xarray: variable {name!r} has {count} cell(s) equal to its `{key}` "
+                f"attribute {value:g}: the file was read without decoding, so they are fitted "
+                "as data. Open it with decoding (`xr.open_dataset(path)`, the default "
+                "`mask_and_scale=True`) or mask them first: `da.where(da != da.attrs"
+                f"[{key!r}])`",
+                UserWarning,
+                stacklevel=3,
+            )
+    huge = np.abs(finite) >= FILL_MAGNITUDE
+    if huge.any():
+        largest = float(np.max(np.abs(finite[huge])))
+        warnings.warn(
+            f"fit_xarray: variable {name!r} has {int(huge.sum())} cell(s) of magnitude >= "
+            f"{FILL_MAGNITUDE:g} (up to {largest:g}): these look like undecoded fill values "
+            "and would dominate the fit. Decode the file (`xr.open_dataset(path)` with the "
+            "default `mask_and_scale=True`) or mask them first: "
+            f"`da.where(abs(da) < {FILL_MAGNITUDE:g})`",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _scale_first_layer(net: SIREN, axes, shape) -> SIREN:

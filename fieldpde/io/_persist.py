@@ -4,14 +4,16 @@ The file is a zip archive (the layout of the training checkpoints) holding
 
 - ``field.json``: the format tag, the SIREN architecture, the coordinate encodings, the
   value standardisation, dimension and variable names, attributes and dtypes;
-- ``coords.npz``: the training coordinates (read with ``allow_pickle=False``);
+- ``coords.npz``: the training coordinates and the source's mask of missing cells (read
+  with ``allow_pickle=False``);
 - ``weights.eqx``: the network's arrays (`equinox.tree_serialise_leaves`).
 
 Loading builds a skeleton network from the architecture in the JSON and fills it with the
 stored arrays, so nothing in a file is ever executed. The archive's CRCs catch corrupt or
 truncated files; everything is read and checked before the field is built, so a bad file
 raises instead of returning a half-loaded model. Writes go to a temporary file that is
-renamed over the target only when complete.
+renamed over the target only when complete (`fieldpde._atomic`: the file gets the
+permissions the umask gives, and temporaries left by killed writers are cleaned up).
 """
 
 import io
@@ -25,8 +27,8 @@ import equinox as eqx
 import jax
 import numpy as np
 
+from .._atomic import atomic_write_bytes, check_target
 from ..nn import SIREN
-from ..train._checkpoint import atomic_write_bytes
 from ._coords import AxisEncoding
 from ._field import Coordinate, FittedField, Source
 
@@ -37,11 +39,14 @@ def save_field(field: FittedField, path: str | os.PathLike) -> None:
     """Write `field` to `path` (see `FittedField.save`)."""
     if not isinstance(field, FittedField):
         raise TypeError(f"`field` must be a FittedField, got {type(field).__name__}")
+    path = check_target(path, "path", example="field.field")
     src = field.source
     arrays, coord_meta = {}, []
     for i, (name, c) in enumerate(src.coords.items()):
         arrays[f"c{i}"] = np.asarray(c.values)
         coord_meta.append({"name": name, "dims": list(c.dims), "attrs": _attrs_out(c.attrs)})
+    if src.missing is not None:
+        arrays["missing"] = np.asarray(src.missing, dtype=bool)
     meta = {
         "format": FORMAT,
         "kind": src.kind,
@@ -189,10 +194,14 @@ def _source(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Source:
         raise ValueError("the architecture does not match the variables and dimensions")
     for t in meta["var_dtypes"]:
         np.dtype(t)
+    shape = tuple(int(n) for n in meta["shape"])
+    missing = arrays.get("missing")  # absent from files saved before it was kept
+    if missing is not None and (missing.dtype != bool or missing.shape != (m,) + shape):
+        raise ValueError("the source mask does not match the variables and grid")
     return Source(
         kind=meta["kind"],
         dims=dims,
-        shape=tuple(int(n) for n in meta["shape"]),
+        shape=shape,
         axes=axes,
         variables=variables,
         var_attrs=tuple(_attrs_in(a) for a in meta["var_attrs"]),
@@ -205,6 +214,7 @@ def _source(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Source:
         architecture=arch,
         ensemble_size=meta["ensemble_size"],
         training=meta["training"],
+        missing=missing,
     )
 
 

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import positive_int
+from .._checks import as_key, positive_int
 from ._cond_shapes import flatten_xz
 from ._conditioners import AbstractConditioner
 
@@ -94,6 +94,7 @@ class ConditionedINR(eqx.Module):
             ValueError: unknown `mode`, bad `cond_dim`, or an inner network with no layers.
             TypeError: `conditioner_cls` is not a conditioner class.
         """
+        key = as_key(key)
         cond_dim = positive_int("cond_dim", cond_dim)
         if mode not in ("feature", "input"):
             raise ValueError(f"`mode` must be 'feature' or 'input', got {mode!r}")

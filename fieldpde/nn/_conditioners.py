@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import positive_float, positive_int
+from .._checks import as_key, positive_float, positive_int
 from ._cond_shapes import check_hz
 
 GammaActivation = Literal["one_plus_tanh", "exp", "softplus", "identity"]
@@ -170,6 +170,7 @@ class ConcatConditioner(AbstractConditioner):
         Raises:
             ValueError: `num_features` or `cond_dim` is not a positive integer.
         """
+        key = as_key(key)
         num_features = positive_int("num_features", num_features)
         cond_dim = positive_int("cond_dim", cond_dim)
         W, b = _linear_init(key, num_features + cond_dim, num_features, dtype)
@@ -241,6 +242,7 @@ class AffineModulation(AbstractConditioner):
         Raises:
             ValueError: a non-positive size or an unknown `gamma_activation`.
         """
+        key = as_key(key)
         num_features = positive_int("num_features", num_features)
         cond_dim = positive_int("cond_dim", cond_dim)
         gamma_activation = _check_gamma(gamma_activation)
@@ -353,6 +355,7 @@ class HyperLinear(AbstractConditioner):
         Raises:
             ValueError: a non-positive size or `init_scale`.
         """
+        key = as_key(key)
         target_in = positive_int("target_in", target_in)
         target_out = positive_int("target_out", target_out)
         cond_dim = positive_int("cond_dim", cond_dim)

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import last_axis, positive_float, positive_int
+from .._checks import as_key, last_axis, positive_float, positive_int
 from ..ops import sincos
 from ._cond_shapes import flatten_xz
 from ._mlp import Dense
@@ -80,6 +80,7 @@ class RBFFourierFeatures(eqx.Module):
         Raises:
             ValueError: a non-positive size or `lengthscale`.
         """
+        key = as_key(key)
         in_features = positive_int("in_features", in_features)
         n_features = positive_int("n_features", n_features)
         lengthscale = positive_float("lengthscale", lengthscale)
@@ -270,6 +271,7 @@ class ConditionedRFFNet(eqx.Module):
                 and its Bayesian twin are built alike.
             dtype: parameter dtype (default: JAX's default float).
         """
+        key = as_key(key)
         out_features = positive_int("out_features", out_features)
         readout = Dense.init(2 * feat.n_features, out_features, key=key, dtype=dtype)
         return cls(feat=feat, readout=readout, pyrox_name=pyrox_name)

@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import positive_float, positive_int
+from .._checks import as_key, as_numeric, positive_float, positive_int
 from ..ops import sin
 from ._conditioners import HyperLinear, hyper_apply
 from ._mlp import MLP
@@ -35,19 +35,29 @@ from ._siren import SIREN, siren_weight_limit
 
 def _latent(parameter_net: Callable, mu: Array, size: int, owner: str, batch: tuple) -> Array:
     """Run the parameter net once (shared ``mu``) or per point, checking its output size."""
-    mu = jnp.asarray(mu)
+    mu = as_numeric("mu", mu, owner)
     if mu.ndim == 1:
-        z = jnp.asarray(parameter_net(mu))
         per_point = False
     elif mu.shape[:-1] == batch:
-        mu2 = mu.reshape(-1, mu.shape[-1])
-        z = jax.vmap(parameter_net)(mu2)
         per_point = True
     else:
         raise ValueError(
             f"`mu` passed to {owner} must have shape (P,) (shared by all points) or "
             f"{batch + ('P',)} (one per point of `x`), got shape {mu.shape}"
         )
+    try:
+        if per_point:
+            z = jax.vmap(parameter_net)(mu.reshape(-1, mu.shape[-1]))
+        else:
+            z = jnp.asarray(parameter_net(mu))
+    except (TypeError, ValueError) as err:
+        # the parameter net's own message would name its input `x`, not the caller's `mu`
+        kind = TypeError if isinstance(err, TypeError) else ValueError
+        raise kind(
+            f"`mu` passed to {owner} has P = {mu.shape[-1]} parameters, which its "
+            f"`parameter_net` does not accept (is P the number of parameters the surrogate "
+            f"was built for?): {err}"
+        ) from err
     got = z.shape[1:] if per_point else z.shape
     if got != (size,):
         raise ValueError(
@@ -121,6 +131,7 @@ class HyperSIREN(eqx.Module):
             ValueError: `depth` < 2, a non-positive size, omega or `c`, or `init_scale`
                 outside (0, 1].
         """
+        key = as_key(key)
         depth = positive_int("depth", depth, minimum=2, hint="first layer plus linear readout")
         in_features = positive_int("in_features", in_features)
         hidden_features = positive_int("hidden_features", hidden_features)
@@ -239,6 +250,7 @@ class LastLayerNIF(eqx.Module):
             first_omega, hidden_omega, c: as for `SIREN.init` (the shape net).
             dtype: parameter dtype (default: JAX's default float).
         """
+        key = as_key(key)
         rank = positive_int("rank", rank)
         out_features = positive_int("out_features", out_features)
         k1, k2 = jax.random.split(key)

@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import positive_float, positive_int
+from .._checks import as_key, positive_float, positive_int
 from ..ops import sin
 from ._mlp import Dense
 from ._siren import siren_weight_limit
@@ -78,6 +78,7 @@ class KernelFiLMGenerator(eqx.Module):
             depth: the number of layers of the MLP.
             dtype: parameter dtype (default: JAX's default float).
         """
+        key = as_key(key)
         cond_dim = positive_int("cond_dim", cond_dim)
         num_film_layers = positive_int("num_film_layers", num_film_layers)
         film_dim = positive_int("film_dim", film_dim)
@@ -222,6 +223,7 @@ class SIRENKernelND(eqx.Module):
             ValueError: bad sizes or frequencies, ``L_cache`` of the wrong length or < 2,
                 ``film_after_pos_embed`` without FiLM or with mismatched widths.
         """
+        key = as_key(key)
         self.out_dim = positive_int("out_dim", out_dim)
         self.data_dim = positive_int("data_dim", data_dim)
         self.mlp_hidden_dim = positive_int("mlp_hidden_dim", mlp_hidden_dim)

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import last_axis, positive_int
+from .._checks import as_key, last_axis, positive_int
 from ..ops import Jet, sin
 from ._stack import jet_layers, run_layers
 
@@ -67,6 +67,7 @@ class Dense(eqx.Module):
         Raises:
             ValueError: an unknown `activation`.
         """
+        key = as_key(key)
         if activation is not None and activation not in _ACTIVATIONS:
             raise ValueError(
                 f"`activation` must be one of {sorted(_ACTIVATIONS)} or None, got {activation!r}"
@@ -145,6 +146,7 @@ class MLP(eqx.Module):
         Raises:
             ValueError: `depth` < 2, a non-positive size, or an unknown `activation`.
         """
+        key = as_key(key)
         depth = positive_int("depth", depth, minimum=2, hint="first layer plus linear readout")
         sizes = (
             [positive_int("in_features", in_features)]

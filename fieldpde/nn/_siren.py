@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import last_axis, positive_float, positive_int
+from .._checks import as_key, last_axis, positive_float, positive_int
 from ..ops import Jet, sin
 from ._stack import jet_layers, run_layers
 
@@ -105,6 +105,7 @@ class SirenDense(eqx.Module):
             c: the Theorem-1 constant.
             dtype: parameter dtype (default: JAX's default float).
         """
+        key = as_key(key)
         in_features = positive_int("in_features", in_features)
         out_features = positive_int("out_features", out_features)
         omega = positive_float("omega", omega)
@@ -192,6 +193,7 @@ class SIREN(eqx.Module):
         Raises:
             ValueError: `depth` < 2, a non-positive size, omega or `c`.
         """
+        key = as_key(key)
         depth = positive_int("depth", depth, minimum=2, hint="first layer plus linear readout")
         in_features = positive_int("in_features", in_features)
         hidden_features = positive_int("hidden_features", hidden_features)

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 from jaxtyping import PRNGKeyArray
 
-from .._checks import positive_int, writable_file
+from .._atomic import check_target
+from .._checks import positive_int
 from ..problem import Problem
 from ._fit import FitResult, prepare_fit
 
@@ -83,7 +84,11 @@ def fit_best_of(
     summary = ", ".join(f"{v:.3g}" for v in losses)
     message = f"best of {len(fields)} starts (probe losses {summary}): start {best}; "
     # the probes write no checkpoint; the chosen start does from here on
-    chosen.checkpoint = None if checkpoint is None else str(writable_file("checkpoint", checkpoint))
+    chosen.checkpoint = (
+        None
+        if checkpoint is None
+        else str(check_target(checkpoint, "checkpoint", example="run.ckpt"))
+    )
     if why == "paused":
         why = chosen.advance()
     result = chosen.result(why)

@@ -23,7 +23,8 @@ import numpy as np
 import optax
 from jaxtyping import PRNGKeyArray
 
-from .._checks import as_key, positive_int, writable_file
+from .._atomic import check_target
+from .._checks import as_key, positive_int
 from .._sharding import device_mesh, replicate, split_leading
 from ..problem import Problem
 from ._adaptive import AdaptiveSampling
@@ -485,7 +486,7 @@ def prepare_fit(
         )
     check_points(phases, list(problem.constraints))
     if checkpoint is not None:
-        checkpoint = str(writable_file("checkpoint", checkpoint))
+        checkpoint = str(check_target(checkpoint, "checkpoint", example="run.ckpt"))
     if checkpoint_every is not None:
         checkpoint_every = positive_int("checkpoint_every", checkpoint_every)
     if divergence_factor is not None and not divergence_factor > 1:
