@@ -73,6 +73,13 @@ def _periodic(text: str) -> tuple[str, float]:
     return name, value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``fieldpde: argument --points: must be >= 1, got 0``."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"fieldpde: {message} (see {self.prog} --help)\n")
+
+
 def _problem_names() -> str:
     """The problem names for ``solve --help``, read without importing the package's JAX."""
     from pathlib import Path
@@ -90,13 +97,13 @@ def _problem_names() -> str:
 
 def _parser() -> argparse.ArgumentParser:
     formatter = argparse.ArgumentDefaultsHelpFormatter
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fieldpde",
         description="Physics-informed neural fields.",
         epilog="exit codes: 0 done, 1 bad input, 2 usage error, 3 training failed",
     )
     parser.add_argument("--version", action="version", version=f"fieldpde {VERSION}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     solve = sub.add_parser(
         "solve",
         help="train a field on a problem and report its error",

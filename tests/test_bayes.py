@@ -124,6 +124,7 @@ def test_prior_init_is_the_traced_draw():
     )
 
 
+@pytest.mark.x64
 def test_log_prior_equals_hand_summed_normal_densities():
     m = BayesianSIREN.init(2, 6, 1, depth=4, c=4.0, prior_std=0.5, pyrox_name="s")
     net = prior_init_fn(m)(jax.random.key(1))
@@ -383,6 +384,7 @@ def test_find_stuck_and_redraw():
     assert losses2.shape == losses.shape
 
 
+@pytest.mark.x64
 def test_posterior_weights_and_weighted_summary():
     final = np.array([[3.0], [3.0], [3.0 + math.log(2.0)]])
     w = np.asarray(posterior_weights(final))

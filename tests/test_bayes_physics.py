@@ -98,6 +98,7 @@ def test_members_are_exact_posterior_samples_of_a_linear_model():
     assert ens.predict(xt).shape == (e, 2, 1)
 
 
+@pytest.mark.x64
 def test_without_randomisation_members_collapse():
     problem, _ = _line_problem()
     ens = ensemble_fit(

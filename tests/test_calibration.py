@@ -50,6 +50,7 @@ def test_calibrated_gaussian_ensemble_reaches_nominal_coverage():
     assert narrow == pytest.approx(2 * stats.norm.cdf(1.6449 / 2) - 1, abs=0.03)
 
 
+@pytest.mark.x64
 def test_gaussian_nll_closed_form():
     mean, std, y = jnp.array([0.0, 1.0]), jnp.array([1.0, 2.0]), jnp.array([1.0, -1.0])
     expected = -stats.norm.logpdf(np.asarray(y), np.asarray(mean), np.asarray(std)).mean()
@@ -64,6 +65,7 @@ def test_gaussian_nll_closed_form():
         gaussian_nll(jnp.zeros(3), 1.0, jnp.zeros(4))
 
 
+@pytest.mark.x64
 def test_crps_closed_forms():
     # one member: CRPS = |x - y|
     assert float(crps_ensemble(jnp.array([[2.5]]), jnp.array([1.0]))) == pytest.approx(1.5)

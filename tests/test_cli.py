@@ -13,6 +13,7 @@ from fieldpde.app import Settings, load_problem_file
 from fieldpde.cli import main
 
 
+@pytest.mark.x64
 @pytest.mark.parametrize("name", ["helmholtz", "poisson_sinsin"])
 def test_problem_residual_vanishes_on_exact_solution(name):
     module = load_problem_file(name).module
@@ -144,3 +145,59 @@ def test_console_script_help():
         check=True,
     )
     assert "--steps" in out.stdout and "--x64" in out.stdout
+
+
+def test_a_diverged_solve_exits_non_zero_and_a_batch_log_gets_progress_lines(tmp_path):
+    # --lr 1e6 blows the Adam steps up: the run stops with its status and exit code 3;
+    # stderr is a pipe (not a terminal), so progress comes as timed text lines
+    out = subprocess.run(
+        [sys.executable, "-m", "fieldpde.cli", "solve", "poisson_sinsin", "--steps", "200",
+         "--lbfgs-steps", "0", "--points", "64", "--grid", "11", "--lr", "1e6",
+         "--out", str(tmp_path), "--no-x64"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode == 3, out.stderr
+    assert "fieldpde: training failed: the loss" in out.stderr
+    assert (tmp_path / "poisson_sinsin.nc").exists()  # the last good field is still written
+    ok = subprocess.run(
+        [sys.executable, "-m", "fieldpde.cli", "solve", "poisson_sinsin", "--steps", "30",
+         "--lbfgs-steps", "0", "--points", "64", "--grid", "11", "--out", str(tmp_path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    lines = [ln for ln in ok.stderr.splitlines() if ln.startswith("step ")]
+    assert lines and lines[-1].startswith("step 30/30 (100%)  loss "), ok.stderr
+
+
+def test_bad_arguments_are_one_line_before_anything_runs(tmp_path, capsys):
+    data = tmp_path / "d.nc"
+    xr.Dataset({"h": ("x", np.arange(4.0))}, coords={"x": np.arange(4.0)}).to_netcdf(data)
+    with pytest.raises(SystemExit) as usage:
+        main(["solve", "--points", "0"])
+    assert usage.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["fieldpde: argument --points: must be >= 1, got 0 (see fieldpde solve --help)"]
+    with pytest.raises(SystemExit):
+        main(["fit", str(data), "--var", "h", "--periodic", "x=abc"])
+    assert "argument --periodic: expected DIM=PERIOD" in capsys.readouterr().err
+    # an output directory is refused before the fit runs (nothing trained: no field file)
+    assert main(["fit", str(data), "--var", "h", "--out", str(tmp_path), "--steps", "5"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("fieldpde: `out`") and "is a directory" in err
+    assert not list(tmp_path.glob("*.field"))
+    assert main(["fit", str(tmp_path), "--var", "h"]) == 1
+    assert "is a directory, not a netCDF file" in capsys.readouterr().err
+    text = tmp_path / "notes.txt"
+    text.write_text("not netcdf")
+    assert main(["fit", str(text), "--var", "h"]) == 1
+    assert "is not a readable netCDF file" in capsys.readouterr().err
+
+
+def test_help_and_version_do_not_load_jax():
+    code = (
+        "import sys\nfrom fieldpde.cli import main\n"
+        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "print('jax' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().endswith("False") and "fieldpde 0.1.0" in out.stdout

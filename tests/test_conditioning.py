@@ -29,6 +29,9 @@ from fieldpde.nn import (
     siren_weight_limit,
 )
 
+# exact-derivative and reference comparisons to tight tolerances: float64
+pytestmark = pytest.mark.x64
+
 C, K, N = 6, 3, 5
 GAMMAS = ["one_plus_tanh", "exp", "softplus", "identity"]
 

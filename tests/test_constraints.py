@@ -21,6 +21,9 @@ from fieldpde.constraints import (
 )
 from fieldpde.domains import Box, Disk, Interval, TimeInterval
 
+# exact-derivative and reference comparisons to tight tolerances: float64
+pytestmark = pytest.mark.x64
+
 SQUARE = Box([0.0, 0.0], [1.0, 1.0])
 
 

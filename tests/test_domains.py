@@ -11,6 +11,9 @@ from helpers import assert_close
 
 import fieldpde.domains as fd
 
+# exact-derivative and reference comparisons to tight tolerances: float64
+pytestmark = pytest.mark.x64
+
 METHODS = ["uniform", "sobol", "halton", "grid"]
 N = 64
 NBIG = 2048  # for statistical checks

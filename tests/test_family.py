@@ -27,6 +27,8 @@ from fieldpde.problem import ParametricProblem
 from fieldpde.reference import GridSolution, poisson_fd
 from fieldpde.train import fit
 
+# separable-form and pair-derivative identities to 1e-12: float64
+pytestmark = pytest.mark.x64
 SQUARE = Box([-1.0, -1.0], [1.0, 1.0])
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -360,3 +362,32 @@ def test_poisson_family_script_tiny_run(tmp_path):
     loaded, meta = load_surrogate(out["path"], like)
     assert meta["model"] == "basis" and meta["step"] == 10
     assert tree_allclose(loaded, out["field"], rtol=0, atol=0)
+    # in one call, as a later session would: the file says how to build the architecture
+    again, _ = load_surrogate(out["path"])
+    assert tree_allclose(again, out["field"], rtol=0, atol=0)
+    # a parameter value outside the trained box is flagged, refused or masked
+    query = again.on_grid(jnp.zeros((3, 2)))
+    lo, hi = np.asarray(pf.PARAMETERS.lo), np.asarray(pf.PARAMETERS.hi)
+    far = jnp.asarray(hi + 2.0 * (hi - lo), jnp.float32)
+    with pytest.warns(UserWarning, match="outside the parameter range it was trained on"):
+        query(far)
+    with pytest.raises(ValueError, match="outside the parameter range"):
+        query(far, outside="raise")
+    assert bool(jnp.isnan(query(far, outside="mask")).all())
+    inside = jnp.asarray(0.5 * (lo + hi), jnp.float32)
+    assert bool(jnp.isfinite(query(jnp.stack([inside, far]), outside="mask")[0]).all())
+    fam = pf.family(points=16, parameters_per_batch=None)
+    with pytest.raises(ValueError, match="ParametricProblem.bind: mu"):
+        fam.bind(again, np.asarray(far), outside="raise")
+
+
+def test_family_script_help_is_plain_and_shows_defaults():
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "problems" / "helmholtz_family.py"), "--help"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "$" not in out.stdout and "\\in" not in out.stdout and "k ∈ [0.5, 2]" in out.stdout
+    assert "--quick" in out.stdout and "(default: 10000)" in out.stdout

@@ -111,6 +111,7 @@ def test_reference_notebook_layer_surgery(key):
     assert net(jnp.zeros((4, 1))).shape == (4, 1)
 
 
+@pytest.mark.x64
 def test_jit_vmap_grad_and_ensembles(key):
     x = jnp.linspace(-1, 1, 16)[:, None]
     net = SIREN.init(1, 8, 1, depth=3, key=key)

@@ -30,6 +30,7 @@ def test_samples_carry_parameters_and_measure_includes_them(key):
     assert c.measure == pytest.approx(6.0 * 2.0)  # perimeter 6 times |M| = 2
 
 
+@pytest.mark.x64
 def test_residual_differentiates_along_space_only(key):
     pde = Residual(lambda p, d: d.laplacian + p[1] ** 2 * d.value, LINE, num_points=128)
     family = ParametricProblem([pde], parameters=PARAMS)

@@ -51,6 +51,7 @@ def _helmholtz(p, d):  # u'' + k^2 u = cos(x), k = mu
 _coefficients = eqx.filter_jit(lambda proj, mu: proj.coefficients(mu))
 
 
+@pytest.mark.x64
 def test_solution_in_the_span_is_recovered_exactly(key):
     # u'' = -2 mu, u(+-1) = 0: u = mu (1 - x^2) = mu * D(x), the basis's constant column
     family = ParametricProblem(
@@ -75,6 +76,7 @@ def test_solution_in_the_span_is_recovered_exactly(key):
     assert max(errors.values()) < 1e-10
 
 
+@pytest.mark.x64
 def test_coefficients_equal_an_independent_least_squares_solve(key):
     g = lambda x: 0.5 * x[0]  # noqa: E731  (a lift: u(-1) = -0.5, u(1) = 0.5)
     model = _model(key, boundary=g)

@@ -43,6 +43,7 @@ def _lstsq(coords, mu, values):
     return w
 
 
+@pytest.mark.x64
 def test_full_batch_reaches_the_least_squares_solution(key):
     coords, mu, values = _data(key)
     schedule = optax.cosine_decay_schedule(0.05, 1000, alpha=1e-3)

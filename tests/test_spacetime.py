@@ -15,6 +15,9 @@ from fieldpde.domains import Interval, SpaceTime, TimeInterval
 from fieldpde.io import evaluate_on_grid
 from fieldpde.train import Causal, fit
 
+# exact-derivative and reference comparisons to tight tolerances: float64
+pytestmark = pytest.mark.x64
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -17,6 +17,7 @@ from ._grids import predict_netcdf as predict_netcdf
 from ._output import solve_figure as solve_figure
 from ._output import write_netcdf as write_netcdf
 from ._problem_file import ProblemFile as ProblemFile
+from ._problem_file import import_script as import_script
 from ._problem_file import known_problems as known_problems
 from ._problem_file import load_problem_file as load_problem_file
 from ._problem_file import problem_dirs as problem_dirs

@@ -26,7 +26,7 @@ from ..constraints import BoxDistance, HardDirichlet
 from ..nn import SIREN, BasisSurrogate
 from ..problem import ParametricProblem
 from ..surrogate import ResidualProjection
-from ..train import fit, load_checkpoint, save_checkpoint
+from ..train import fit, load_checkpoint, read_checkpoint_meta, save_checkpoint
 
 
 def grid_points(bounds: Sequence[Sequence[float]], n: int) -> np.ndarray:
@@ -314,6 +314,7 @@ def save_surrogate(
     *,
     result: Any = None,
     meta: Mapping[str, Any] | None = None,
+    builder: tuple[str | os.PathLike, Mapping[str, Any]] | None = None,
 ) -> Path:
     """Save a trained surrogate in the `fieldpde.train` checkpoint format (no pickle).
 
@@ -323,6 +324,9 @@ def save_surrogate(
         result: the `fieldpde.train.FitResult` it came from, for its step count and loss
             history (optional).
         meta: extra JSON-serialisable metadata (e.g. the model kind and training settings).
+        builder: ``(script, options)``: the script whose ``field(key, *, dtype, **options)``
+            builds this architecture (a family script), so that `load_surrogate` can
+            rebuild the skeleton itself and load in one call.
 
     Returns:
         The path written.
@@ -338,22 +342,49 @@ def save_surrogate(
     path = Path(path)
     steps = 0 if result is None else int(result.steps)
     history = {} if result is None else dict(result.history)
-    save_checkpoint(path, field, step=steps, history=history, meta=dict(meta or {}))
+    meta = dict(meta or {})
+    if builder is not None:
+        script, options = builder
+        leaves = [a for a in jax.tree.leaves(field) if eqx.is_inexact_array(a)]
+        meta["builder"] = {
+            "script": str(Path(script).resolve()),
+            "options": dict(options),
+            "dtype": str(leaves[0].dtype) if leaves else "float32",
+        }
+    save_checkpoint(path, field, step=steps, history=history, meta=meta)
     return path
 
 
-def load_surrogate(path: str | os.PathLike, like: Any) -> tuple[Any, dict[str, Any]]:
-    """Load a surrogate written by `save_surrogate` into the structure of `like`.
+def _skeleton(meta: Mapping[str, Any], path: Path) -> Any:
+    """The untrained field a saved surrogate's builder makes, to load the weights into."""
+    from ._problem_file import import_script
+
+    builder = meta.get("builder")
+    if not builder:
+        raise ValueError(
+            f"{path} does not record how to build its architecture (saved without "
+            "`builder`): pass `like`, a freshly initialised field of the same architecture"
+        )
+    module = import_script(builder["script"], needs=("field",))
+    dtype = jnp.dtype(builder.get("dtype", "float32"))
+    return module.field(jax.random.key(0), dtype=dtype, **builder.get("options", {}))
+
+
+def load_surrogate(path: str | os.PathLike, like: Any = None) -> tuple[Any, dict[str, Any]]:
+    """Load a surrogate written by `save_surrogate`, in one call.
 
     Args:
         path: the file.
-        like: a field of the same architecture (e.g. a freshly initialised one).
+        like: a field of the same architecture (e.g. a freshly initialised one); by
+            default the skeleton is rebuilt from the script and options the file records
+            (`save_surrogate`'s ``builder``, which the family scripts store).
 
     Returns:
         ``(field, meta)``; ``meta`` holds ``step`` and whatever was saved with it.
 
     Raises:
-        ValueError: the file is not a checkpoint or holds a different architecture.
+        ValueError: the file is not a checkpoint, holds a different architecture, or
+            records no builder and `like` is not given.
 
     Example:
         >>> import tempfile, jax
@@ -364,6 +395,8 @@ def load_surrogate(path: str | os.PathLike, like: Any) -> tuple[Any, dict[str, A
         >>> meta["step"]
         0
     """
+    if like is None:
+        like = _skeleton(read_checkpoint_meta(path), Path(path))
     field, step, _, meta = load_checkpoint(path, like)
     return field, {**meta, "step": step}
 
@@ -421,6 +454,47 @@ class FamilySettings(eqx.Module):
         positive_int("projection_points", self.projection_points)
         positive_int("fd_shape", self.fd_shape, minimum=3)
         positive_int("query_grid", self.query_grid, minimum=2)
+
+
+_TEX = {
+    r"\in": "∈",
+    r"\mu": "μ",
+    r"\le": "≤",
+    r"\ge": "≥",
+    r"\pi": "π",
+    r"\Delta": "Δ",
+    r"\nabla": "∇",
+    r"\cdot": "·",
+    r"\times": "×",
+    r"\sigma": "σ",
+    r"\partial": "∂",
+    r"\omega": "ω",
+    r"\theta": "θ",
+    r"\alpha": "α",
+    r"\beta": "β",
+    r"\lambda": "λ",
+    "^2": "²",
+    "^3": "³",
+}
+
+
+def plain_text(text: str) -> str:
+    r"""`text` with its ``$...$`` maths made readable on a terminal (for ``--help``).
+
+    Args:
+        text: a docstring line with LaTeX maths.
+
+    Returns:
+        The line with the dollar signs gone and common commands as Unicode.
+
+    Example:
+        >>> plain_text(r"one surrogate for every $k \in [0.5, 2]$ and $c \in [-1, 1]^2$")
+        'one surrogate for every k ∈ [0.5, 2] and c ∈ [-1, 1]²'
+    """
+    out = text
+    for tex, uni in _TEX.items():
+        out = out.replace(tex + " ", uni + " ").replace(tex, uni)
+    return out.replace("$", "").replace("{", "").replace("}", "")
 
 
 def family_main(
@@ -481,19 +555,30 @@ def family_main(
     if not isinstance(settings, FamilySettings):
         raise TypeError(f"`settings` must be a FamilySettings, got {type(settings).__name__}")
     s = settings
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--steps", type=int, default=s.steps)
-    parser.add_argument("--lbfgs-steps", type=int, default=s.lbfgs_steps)
-    parser.add_argument("--points", type=int, default=s.points)
-    parser.add_argument("--lr", type=float, default=s.learning_rate)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--fd-shape", type=int, default=s.fd_shape)
+    parser = argparse.ArgumentParser(
+        description=plain_text(description), formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a quick run to check the setup: 300 steps on 256 points, coarse references",
+    )
+    parser.add_argument("--steps", type=int, default=s.steps, help="Adam steps")
+    parser.add_argument("--lbfgs-steps", type=int, default=s.lbfgs_steps, help="L-BFGS steps")
+    parser.add_argument("--points", type=int, default=s.points, help="points per step")
+    parser.add_argument("--lr", type=float, default=s.learning_rate, help="peak learning rate")
+    parser.add_argument("--seed", type=int, default=0, help="initialisation seed")
+    parser.add_argument(
+        "--fd-shape", type=int, default=s.fd_shape, help="nodes per axis of the references"
+    )
     parser.add_argument(
         "--query-grid", type=int, default=s.query_grid, help="side of the timed grid"
     )
-    parser.add_argument("--out", default=out)
+    parser.add_argument("--out", default=out, help="folder for the saved surrogate")
     if models:
-        parser.add_argument("--model", choices=list(models), default=s.model)
+        parser.add_argument(
+            "--model", choices=list(models), default=s.model, help="the surrogate's kind"
+        )
     pairs = "parameters_per_batch" in inspect.signature(family).parameters
     if pairs:
         parser.add_argument(
@@ -517,6 +602,10 @@ def family_main(
         help="collocation points of the residual projection",
     )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.steps, args.lbfgs_steps, args.points = min(args.steps, 300), 0, 256
+        args.fd_shape, args.query_grid = 65, 64
+        args.projection_points = min(args.projection_points, 256)
 
     fam_kwargs = {"parameters_per_batch": args.pairs or None} if pairs else {}
     fam = family(points=args.points, **fam_kwargs)
@@ -546,8 +635,10 @@ def family_main(
     meta = {"model": model, "seed": args.seed, "steps": args.steps, "points": args.points}
     if pairs:
         meta["parameters_per_batch"] = args.pairs
-    save_surrogate(path, result.field, result=result, meta=meta)
-    surrogate, _ = load_surrogate(path, init)  # what a later session would do
+    script = Path(inspect.getsourcefile(field) or "")
+    builder = (script, kwargs) if script.is_file() else None
+    save_surrogate(path, result.field, result=result, meta=meta, builder=builder)
+    surrogate, _ = load_surrogate(path, None if builder else init)  # as a later session would
 
     def errors_of(f):
         return held_out_errors(fam, f, held_out, reference=lambda mu: solve(mu, args.fd_shape))

@@ -164,6 +164,40 @@ def _check_options(fn: Callable[..., Any], options: dict, what: str, where: Path
         )
 
 
+def import_script(path: str | Path, *, needs: tuple[str, ...]) -> ModuleType:
+    """Import a Python file after checking, without running it, that it defines `needs`.
+
+    Args:
+        path: the file.
+        needs: the top-level names it must define.
+
+    Returns:
+        The imported module.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: the file lacks one of `needs` (nothing in it has run).
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.py")
+        >>> _ = open(path, "w").write("def field(key, dtype=None):\n    return 1\n")
+        >>> import_script(path, needs=("field",)).field(None)
+        1
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no script {str(path)!r}")
+    names, _ = _top_level(path)
+    missing = [n for n in needs if n not in names]
+    if missing:
+        raise ValueError(f"{path} does not define {', '.join(missing)}")
+    module_spec = importlib.util.spec_from_file_location(f"fieldpde_script_{path.stem}", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
 def load_problem_file(spec: str | Path) -> ProblemFile:
     """Find, check and import a problem file given as a path or as a name.
 
@@ -198,9 +232,7 @@ def load_problem_file(spec: str | Path) -> ProblemFile:
             f"{path}: a DEFAULTS dict is no longer read; write the settings as "
             "SETTINGS = fieldpde.app.Settings(steps=..., points=..., ...)"
         )
-    module_spec = importlib.util.spec_from_file_location(f"fieldpde_problem_{path.stem}", path)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
+    module = import_script(path, needs=("problem", "field"))
     settings = module.__dict__.get("SETTINGS", Settings())
     if not isinstance(settings, Settings):
         raise ValueError(

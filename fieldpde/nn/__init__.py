@@ -30,6 +30,8 @@ from ._kernel_nd import SIRENKernelND as SIRENKernelND
 from ._kernel_nd import fft_conv_nd as fft_conv_nd
 from ._mlp import MLP as MLP
 from ._mlp import Dense as Dense
+from ._range import Outside as Outside
+from ._range import beyond_range as beyond_range
 from ._siren import SIREN as SIREN
 from ._siren import SirenDense as SirenDense
 from ._siren import siren_weight_limit as siren_weight_limit

@@ -28,6 +28,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from .._checks import last_axis, positive_int
 from ..ops import FieldDerivatives, Jet
 from ._hypersiren import LastLayerNIF
+from ._range import Outside, beyond_range
 
 
 def _pointwise(fn: Callable[[Array], Array], x: Array) -> Array:
@@ -236,6 +237,11 @@ class BasisSurrogate(AbstractPairField):
             return jnp.zeros(x.shape[:-1] + (self.out_features,), x.dtype)
         return jnp.broadcast_to(_pointwise(self.boundary, x), x.shape[:-1] + (self.out_features,))
 
+    @property
+    def parameter_range(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """``(mu_lo, mu_hi)``: the parameter box the surrogate was built for."""
+        return self.mu_lo, self.mu_hi
+
     def coefficients(self, mu: Float[Array, "*batch p"]) -> Float[Array, "*batch r m"]:
         r"""$K(\mu) = [C(\mu); c(\mu)]$, shape ``(..., R + 1, m)``."""
         mu = last_axis("mu", mu, self.num_parameters, "BasisSurrogate.coefficients")
@@ -425,15 +431,21 @@ class GridQuery(eqx.Module):
     lift: Float[Array, "*grid m"]
     model: Any  # BasisSurrogate or ResidualProjection: anything with `coefficients(mu)`
 
-    def __call__(self, mu: Float[Array, "*b p"]) -> Float[Array, "..."]:
+    def __call__(
+        self, mu: Float[Array, "*b p"], *, outside: Outside = "warn"
+    ) -> Float[Array, "..."]:
         """The field at the stored points for ``mu`` of shape ``(P,)`` or a batch ``(B, P)``.
 
         Args:
             mu: one parameter vector, or a batch of them.
+            outside: what a ``mu`` outside the trained parameter range gets:
+                ``"warn"`` (default), ``"raise"``, ``"mask"`` (NaN) or ``"ignore"``
+                (checked for concrete values only, not under `jax.jit`).
 
         Returns:
             ``(*grid, m)`` for one ``mu``; ``(B, *grid, m)`` for a batch.
         """
+        rows = beyond_range(mu, *self.model.parameter_range, outside=outside, owner="GridQuery")
         mu = jnp.asarray(mu, self.basis.dtype)
         if mu.ndim not in (1, 2):
             raise ValueError(
@@ -441,5 +453,10 @@ class GridQuery(eqx.Module):
             )
         coef = self.model.coefficients(mu)  # (R+1, m) or (B, R+1, m)
         if mu.ndim == 1:
-            return self.lift + self.basis @ coef
-        return self.lift + jnp.einsum("...r,brm->b...m", self.basis, coef)
+            out = self.lift + self.basis @ coef
+        else:
+            out = self.lift + jnp.einsum("...r,brm->b...m", self.basis, coef)
+        if rows is not None:
+            bad = jnp.asarray(rows).reshape(rows.shape + (1,) * (out.ndim - (mu.ndim - 1)))
+            out = jnp.where(bad if mu.ndim == 2 else bad[0], jnp.nan, out)
+        return out

@@ -25,6 +25,7 @@ from ..constraints import (
     concat_parameters,
 )
 from ..domains import AbstractDomain, Box
+from ..nn import Outside, beyond_range
 from ._problem import Problem, named_constraints
 
 
@@ -202,27 +203,40 @@ class ParametricProblem(eqx.Module):
             )
         return mu
 
-    def bind(self, field: Any, mu: Any) -> Callable[[Array], Array]:
+    def bind(self, field: Any, mu: Any, *, outside: Outside = "warn") -> Callable[[Array], Array]:
         """The field at one parameter value: a function of space points ``(..., d)``.
+
+        A `mu` outside the family's parameter box gets a warning (``outside="warn"``), a
+        `ValueError` (``"raise"``), NaN answers (``"mask"``) or nothing (``"ignore"``).
 
         An `AbstractParameterQuery` (a `fieldpde.surrogate.ResidualProjection`) answers
         through its own ``at(mu)``.
         """
+        mu = self.check_mu(mu)
+        rows = beyond_range(
+            mu,
+            self.parameters.lo,
+            self.parameters.hi,
+            outside=outside,
+            owner="ParametricProblem.bind",
+        )
         if isinstance(field, AbstractParameterQuery):
-            return field.at(self.check_mu(mu))
-        if not callable(field):
+            answer = field.at(mu)
+        elif callable(field):
+
+            def answer(x):
+                x = jnp.asarray(x)
+                m = jnp.broadcast_to(jnp.asarray(mu, x.dtype), x.shape[:-1] + mu.shape)
+                return field(concat_parameters(x, m))
+
+        else:
             raise TypeError(
                 f"`field` must be a callable field over points (x, mu) or a parameter query, "
                 f"got {type(field).__name__}"
             )
-        mu = self.check_mu(mu)
-
-        def at(x):
-            x = jnp.asarray(x)
-            m = jnp.broadcast_to(jnp.asarray(mu, x.dtype), x.shape[:-1] + mu.shape)
-            return field(concat_parameters(x, m))
-
-        return at
+        if rows is None:
+            return answer
+        return lambda x: jnp.full_like(answer(x), jnp.nan)  # outside="mask"
 
     def solution(self, points: Float[Array, "n d"], mu: Any) -> Float[Array, "n m"]:
         """The exact (or reference) solution at space `points` for parameter `mu`."""

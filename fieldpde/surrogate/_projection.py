@@ -239,6 +239,11 @@ class ResidualProjection(AbstractParameterQuery):
         flat = jax.vmap(one)(mu.reshape((-1, mu.shape[-1])))
         return flat.reshape(mu.shape[:-1] + shape)
 
+    @property
+    def parameter_range(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """The parameter box of the surrogate's training."""
+        return self.model.parameter_range
+
     def at(self, mu: Any) -> Any:
         r"""The answer for one parameter value: a function of space points ``(..., d)``.
 

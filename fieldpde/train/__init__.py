@@ -5,6 +5,7 @@ from ._adaptive import AdaptiveSampling as AdaptiveSampling
 from ._best_of import fit_best_of as fit_best_of
 from ._causal import Causal as Causal
 from ._checkpoint import load_checkpoint as load_checkpoint
+from ._checkpoint import read_checkpoint_meta as read_checkpoint_meta
 from ._checkpoint import save_checkpoint as save_checkpoint
 from ._engine import Engine as Engine
 from ._engine import Record as Record

@@ -108,6 +108,38 @@ def load_checkpoint(
     return state, int(meta["step"]), history, meta
 
 
+def read_checkpoint_meta(path: str | os.PathLike) -> dict[str, Any]:
+    """The ``meta.json`` of a checkpoint (step, format, what was saved with it).
+
+    Args:
+        path: a file written by `save_checkpoint`.
+
+    Returns:
+        The metadata dict.
+
+    Raises:
+        ValueError: the file is not a readable fieldpde checkpoint.
+
+    Example:
+        >>> import os, tempfile, jax.numpy as jnp
+        >>> path = os.path.join(tempfile.mkdtemp(), "run.ckpt")
+        >>> save_checkpoint(path, jnp.ones(2), step=3, history={}, meta={"model": "basis"})
+        >>> read_checkpoint_meta(path)["model"]
+        'basis'
+    """
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            meta = json.loads(zf.read("meta.json"))
+    except FileNotFoundError:
+        raise
+    except Exception as err:
+        raise ValueError(f"`{path}` is not a readable fieldpde checkpoint: {err}") from err
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"`{path}` is not a fieldpde checkpoint (format {meta.get('format')!r})")
+    return meta
+
+
 def save_run(path: str | os.PathLike, engine: Any, state: Any, record: Any, meta: dict) -> None:
     """Checkpoint an `Engine` run: its state, loss record and phase layout."""
     save_checkpoint(
@@ -134,14 +166,9 @@ def load_run(path: str | os.PathLike, engine: Any, params: Any, record: Any) -> 
     """
     path = Path(path)
     try:
-        with zipfile.ZipFile(path) as zf:
-            meta = json.loads(zf.read("meta.json"))
-    except FileNotFoundError:
-        raise
-    except Exception as err:
-        raise ValueError(
-            f"`resume`: `{path}` is not a readable fieldpde checkpoint: {err}"
-        ) from err
+        meta = read_checkpoint_meta(path)
+    except ValueError as err:
+        raise ValueError(f"`resume`: {err}") from err
     saved = meta.get("phases")
     if saved != engine.layout():
         raise ValueError(

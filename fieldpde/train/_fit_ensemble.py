@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, final
 
+import equinox as eqx
+import jax
 import numpy as np
 from jaxtyping import PRNGKeyArray
 
@@ -26,26 +28,28 @@ from ._phases import AbstractPhase
 class EnsembleFitResult:
     """What `fit_ensemble` returns.
 
-    Attributes:
-        fields: the trained fields, stacked on a leading member axis.
-        params: the members' PDE coefficients, stacked (``None`` if the problem has none).
-        history: per member and step: ``"loss"``, one entry per constraint, ``(E, steps)``;
-            ``"phase"`` per step; ``"failed_at"``: each member's first failed step (-1).
-        status: each member's status (``"completed"``, ``"nan"``, ``"diverged"``, ...).
-        message: a sentence for logs.
-        steps: steps run.
-        wall_time: seconds spent.
+        Attributes:
+            fields: the trained fields, stacked on a leading member axis.
+            params: the members' PDE coefficients, stacked (``None`` if the problem has none).
+            history: per member and step: ``"loss"``, one entry per constraint, ``(E, steps)``;
+                ``"phase"`` per step; ``"failed_at"``: each member's first failed step (-1).
+            status: each member's status (``"completed"``, ``"nan"``, ``"diverged"``, ...).
+            message: a sentence for logs.
+            steps: steps run.
+            wall_time: seconds spent.
 
-    Example:
-        `fit_ensemble` builds it (see its example); ``ok`` says whether every member
-        completed:
+        Example:
+            `fit_ensemble` builds it (see its example); ``ok`` says whether every member
+            completed:
 
-        >>> import numpy as np
-        >>> out = EnsembleFitResult(fields=None, params=None,
-        ...     history={"loss": np.array([[1.0, 0.5], [1.0, 0.7]])},
-        ...     status=("completed", "diverged"), message="", steps=2, wall_time=0.1)
-        >>> out.ok, out.final_losses.tolist()
-        (False, [0.5, 0.7])
+            >>> import equinox as eqx
+    import jax
+    import numpy as np
+            >>> out = EnsembleFitResult(fields=None, params=None,
+            ...     history={"loss": np.array([[1.0, 0.5], [1.0, 0.7]])},
+            ...     status=("completed", "diverged"), message="", steps=2, wall_time=0.1)
+            >>> out.ok, out.final_losses.tolist()
+            (False, [0.5, 0.7])
     """
 
     fields: Any
@@ -104,8 +108,21 @@ def fit_ensemble(
         (('completed', 'completed', 'completed', 'completed'), (4, 300), True)
     """
     t0 = time.perf_counter()
-    members = int(np.shape(keys)[0]) if np.ndim(keys) else 0
-    run = prepare_fit(problem, fields, key=keys, phases=phases, members=members or 1, **kwargs)
+    sizes = {
+        int(a.shape[0]) if a.ndim else 0 for a in jax.tree.leaves(eqx.filter(fields, eqx.is_array))
+    }
+    if len(sizes) != 1 or 0 in sizes:
+        raise ValueError(
+            "`fields` must stack the members on a leading axis of every array (build them "
+            f"with eqx.filter_vmap), got leading sizes {sorted(sizes)}"
+        )
+    members = sizes.pop()
+    if np.shape(keys)[:1] != (members,):
+        raise ValueError(
+            f"`keys` must hold one PRNG key per member ({members}, as `fields` stacks), got "
+            f"shape {np.shape(keys)}"
+        )
+    run = prepare_fit(problem, fields, key=keys, phases=phases, members=members, **kwargs)
     run.advance()
     status, _ = report_failures("fit_ensemble", run.state, run.record)
     fields_out, params = run.engine.objectives[run.state.phase].model(run.state.params)
