@@ -181,7 +181,7 @@ def import_script(path: str | Path, *, needs: tuple[str, ...]) -> ModuleType:
     Example:
         >>> import os, tempfile
         >>> path = os.path.join(tempfile.mkdtemp(), "m.py")
-        >>> _ = open(path, "w").write("def field(key, dtype=None):\n    return 1\n")
+        >>> _ = open(path, "w").write("def field(key, dtype=None):\\n    return 1\\n")
         >>> import_script(path, needs=("field",)).field(None)
         1
     """
@@ -193,6 +193,8 @@ def import_script(path: str | Path, *, needs: tuple[str, ...]) -> ModuleType:
     if missing:
         raise ValueError(f"{path} does not define {', '.join(missing)}")
     module_spec = importlib.util.spec_from_file_location(f"fieldpde_script_{path.stem}", path)
+    if module_spec is None or module_spec.loader is None:
+        raise ValueError(f"{path} cannot be imported as a Python module")
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     return module

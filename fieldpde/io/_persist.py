@@ -153,7 +153,7 @@ def _serialised_size(net) -> int:
 def _skeleton(source: Source):
     arch = source.architecture
     dtype = np.dtype(arch["dtype"])
-    if dtype == np.float64 and not jax.config.jax_enable_x64:
+    if dtype == np.float64 and not jax.config.read("jax_enable_x64"):
         raise ValueError(
             "the field was saved in float64: call jax.config.update('jax_enable_x64', True) "
             "before loading it"

@@ -92,9 +92,15 @@ class Causal(eqx.Module):
         self, constraint: AbstractConstraint, field: Any, batch: Batch, params: Any = None
     ) -> tuple[Float[Array, " M"], Float[Array, " M"]]:
         """Per-chunk mean residual losses $L_i$ and causal weights $w_i$, each ``(M,)``."""
-        t0, t1 = constraint.time_span
+        span, times = constraint.time_span, constraint.times(batch)
+        if span is None or times is None:
+            raise TypeError(
+                f"causal weights need a constraint on a SpaceTime domain, got a "
+                f"{type(constraint).__name__} without a time span"
+            )
+        t0, t1 = span
         values = constraint.pointwise(field, batch, params)
-        position = (constraint.times(batch) - t0) / (t1 - t0) * self.chunks
+        position = (times - t0) / (t1 - t0) * self.chunks
         index = jnp.clip(jnp.floor(position).astype(jnp.int32), 0, self.chunks - 1)
         sums = jax.ops.segment_sum(values, index, num_segments=self.chunks)
         counts = jax.ops.segment_sum(jnp.ones_like(values), index, num_segments=self.chunks)

@@ -92,9 +92,11 @@ class Record:
             self.phase.append(np.full(taken, index, dtype=np.int8))
         else:
             taken = length
+            failed_at = self.failed_at
+            assert failed_at is not None  # set for ensembles
             first = np.where((~ok).any(axis=1), np.argmax(~ok, axis=1), -1)
-            new = (self.failed_at < 0) & (first >= 0)
-            self.failed_at[new] = self.steps + first[new]
+            new = (failed_at < 0) & (first >= 0)
+            failed_at[new] = self.steps + first[new]
             self.loss.append(loss)
             for name in self.names:
                 self.parts[name].append(np.asarray(parts[name]))
@@ -114,7 +116,7 @@ class Record:
         """``"loss"``, ``"phase"`` and one array per part, concatenated over blocks."""
         axis = -1
 
-        def cat(chunks, empty_dtype=float):
+        def cat(chunks, empty_dtype: Any = float):
             if not chunks:
                 shape = (0,) if self.members is None else (self.members, 0)
                 return np.zeros(shape, dtype=empty_dtype)

@@ -471,7 +471,15 @@ def prepare_fit(
         lbfgs_optimizer=lbfgs_optimizer,
     )
     if phases is None:
-        phases = sugar_phases(**sugar)
+        phases = sugar_phases(
+            steps=steps,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            resample_every=resample_every,
+            lbfgs_steps=lbfgs_steps,
+            lbfgs_points=lbfgs_points,
+            lbfgs_optimizer=lbfgs_optimizer,
+        )
     else:
         given = [k for k, v in sugar.items() if v is not None]
         if given:
@@ -491,7 +499,11 @@ def prepare_fit(
         checkpoint_every = positive_int("checkpoint_every", checkpoint_every)
     if divergence_factor is not None and not divergence_factor > 1:
         raise ValueError(f"`divergence_factor` must be > 1 or None, got {divergence_factor!r}")
-    if dtype is not None and jnp.dtype(dtype) == jnp.float64 and not jax.config.jax_enable_x64:
+    if (
+        dtype is not None
+        and jnp.dtype(dtype) == jnp.float64
+        and not jax.config.read("jax_enable_x64")
+    ):
         raise ValueError(
             "`dtype`=float64 needs 64-bit JAX: call jax.config.update('jax_enable_x64', True) "
             "before creating the field"

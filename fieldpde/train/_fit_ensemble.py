@@ -28,28 +28,26 @@ from ._phases import AbstractPhase
 class EnsembleFitResult:
     """What `fit_ensemble` returns.
 
-        Attributes:
-            fields: the trained fields, stacked on a leading member axis.
-            params: the members' PDE coefficients, stacked (``None`` if the problem has none).
-            history: per member and step: ``"loss"``, one entry per constraint, ``(E, steps)``;
-                ``"phase"`` per step; ``"failed_at"``: each member's first failed step (-1).
-            status: each member's status (``"completed"``, ``"nan"``, ``"diverged"``, ...).
-            message: a sentence for logs.
-            steps: steps run.
-            wall_time: seconds spent.
+    Attributes:
+        fields: the trained fields, stacked on a leading member axis.
+        params: the members' PDE coefficients, stacked (``None`` if the problem has none).
+        history: per member and step: ``"loss"``, one entry per constraint, ``(E, steps)``;
+            ``"phase"`` per step; ``"failed_at"``: each member's first failed step (-1).
+        status: each member's status (``"completed"``, ``"nan"``, ``"diverged"``, ...).
+        message: a sentence for logs.
+        steps: steps run.
+        wall_time: seconds spent.
 
-        Example:
-            `fit_ensemble` builds it (see its example); ``ok`` says whether every member
-            completed:
+    Example:
+        `fit_ensemble` builds it (see its example); ``ok`` says whether every member
+        completed:
 
-            >>> import equinox as eqx
-    import jax
-    import numpy as np
-            >>> out = EnsembleFitResult(fields=None, params=None,
-            ...     history={"loss": np.array([[1.0, 0.5], [1.0, 0.7]])},
-            ...     status=("completed", "diverged"), message="", steps=2, wall_time=0.1)
-            >>> out.ok, out.final_losses.tolist()
-            (False, [0.5, 0.7])
+        >>> import numpy as np
+        >>> out = EnsembleFitResult(fields=None, params=None,
+        ...     history={"loss": np.array([[1.0, 0.5], [1.0, 0.7]])},
+        ...     status=("completed", "diverged"), message="", steps=2, wall_time=0.1)
+        >>> out.ok, out.final_losses.tolist()
+        (False, [0.5, 0.7])
     """
 
     fields: Any

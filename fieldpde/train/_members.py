@@ -29,7 +29,10 @@ def member_status(state: Any, record: Record) -> tuple[tuple[str, ...], np.ndarr
         >>> member_status(S(), record)[0]
         ('completed', 'diverged')
     """
-    return tuple(labels(state.result).tolist()), record.failed_at.copy()
+    failed_at = record.failed_at
+    if failed_at is None:
+        raise ValueError("`record` is the record of one run, not of an ensemble")
+    return tuple(labels(state.result).tolist()), failed_at.copy()
 
 
 def report_failures(

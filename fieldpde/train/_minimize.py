@@ -59,7 +59,7 @@ def minimize(
     params, static = trainable_split(model)
     if not count_trainable(params):
         raise ValueError("`model` has no trainable (floating-point array) leaves to minimise")
-    objective = LossObjective(loss_fn, static)
+    objective = LossObjective(loss_fn=loss_fn, static=static)
     engine = Engine(
         objectives=(objective,),
         phases=(Optax(steps, optimizer, resample_every=steps),),

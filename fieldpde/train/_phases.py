@@ -123,7 +123,7 @@ class AbstractPhase(eqx.Module):
         """`params` with every inexact array cast to the phase's `dtype` (if it has one)."""
         if self.dtype is None:
             return params
-        if np.dtype(self.dtype) == np.float64 and not jax.config.jax_enable_x64:
+        if np.dtype(self.dtype) == np.float64 and not jax.config.read("jax_enable_x64"):
             raise ValueError(
                 f"{type(self).__name__}(dtype='float64') needs 64-bit JAX: call "
                 "jax.config.update('jax_enable_x64', True) before training"
@@ -387,7 +387,7 @@ def check_phases(phases: Any) -> tuple[AbstractPhase, ...]:
         if (
             p.dtype is not None
             and np.dtype(p.dtype) == np.float64
-            and not jax.config.jax_enable_x64
+            and not jax.config.read("jax_enable_x64")
         ):
             raise ValueError(
                 f"`phases[{i}]` asks for dtype float64, which needs 64-bit JAX: call "

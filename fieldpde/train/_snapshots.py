@@ -109,7 +109,7 @@ def fit_snapshots(
     if optimizer is None:
         optimizer = optax.adam(positive_float("learning_rate", learning_rate))
     params, static = trainable_split(field)
-    objective = SnapshotObjective(static, batch_size)
+    objective = SnapshotObjective(static=static, batch_size=batch_size)
     keys = jax.random.split(key, steps)
     engine = Engine(
         objectives=(objective,),
