@@ -82,7 +82,7 @@ def make_film(key):
 
 
 def make_hyper_rff(key, n_features: int = 32):
-    pkey, rkey = jax.random.split(key)
+    pkey, _, rkey = jax.random.split(key, 3)  # the notebook's split
     parameter_net = eqx.nn.MLP(
         in_size=COND_DIM, out_size=1 * n_features + n_features + 1, width_size=32, depth=2, key=pkey
     )

@@ -100,7 +100,7 @@ def test_conditioned_rff_net_is_features_times_readout(key):
     net = ConditionedRFFNet.init(feat=hff, out_features=2, key=jax.random.key(3))
     x = jax.random.normal(jax.random.key(1), (5, 2))
     z = jax.random.normal(jax.random.key(2), (5, 3))
-    expected = hff(x, z) @ net.readout.W + net.readout.b
+    expected = hff(x, z) @ net.readout.weight.T + net.readout.bias
     assert_close(net(x, z), expected, rtol=1e-12, atol=1e-12)
     assert net.cond_dim == 3
 
@@ -112,7 +112,7 @@ def test_conditioned_rff_net_is_features_times_readout(key):
     y, y_vmap, g = run(net)
     assert_close(y_vmap, y, rtol=1e-12, atol=1e-12)
     assert float(jnp.abs(g.feat.parameter_net.layers[0].W).max()) > 0
-    assert float(jnp.abs(g.readout.W).max()) > 0
+    assert float(jnp.abs(g.readout.weight).max()) > 0
 
 
 def test_hyper_rff_errors(key):

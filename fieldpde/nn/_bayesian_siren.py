@@ -13,19 +13,20 @@ numpyro is imported when the model runs, not when `fieldpde.nn` is imported.
 """
 
 import math
-import secrets
 from typing import Any, final
 
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import last_axis, positive_float, positive_int
+from ._conditioned_inr import key_tag
+from ._pyrox import PyroxModule, pyrox_method
 from ._siren import SIREN, LayerType, SirenDense, siren_weight_limit
 
 
 @final
-class BayesianSIREN(eqx.Module):
+class BayesianSIREN(PyroxModule):
     r"""A SIREN with a regime-matched Normal prior on every weight and bias.
 
     Calling it inside a numpyro model (or under ``numpyro.handlers.seed``) samples the
@@ -60,7 +61,7 @@ class BayesianSIREN(eqx.Module):
     hidden_omega: float = eqx.field(static=True)
     c: float = eqx.field(static=True)
     prior_std: float = eqx.field(static=True)
-    pyrox_name: str = eqx.field(static=True)
+    pyrox_name: str = eqx.field(static=True, kw_only=True)
 
     @classmethod
     def init(
@@ -75,8 +76,9 @@ class BayesianSIREN(eqx.Module):
         c: float = 6.0,
         prior_std: float = 1.0,
         pyrox_name: str | None = None,
+        key: PRNGKeyArray | None = None,
     ) -> "BayesianSIREN":
-        r"""Build a BayesianSIREN (no key: the weights are drawn when it runs).
+        r"""Build a BayesianSIREN (no key needed: the weights are drawn when it runs).
 
         Args:
             in_features, hidden_features, out_features: widths, as `SIREN.init`.
@@ -85,15 +87,17 @@ class BayesianSIREN(eqx.Module):
             hidden_omega: $\omega$ of the hidden layers.
             c: the Theorem-1 constant.
             prior_std: $\sigma_0 > 0$; 1 matches the Sitzmann init's variance.
-            pyrox_name: scope of the site names (default ``"BayesianSIREN_<hex>"``, unique
-                per model so that two models in one numpyro program do not clash).
+            pyrox_name: scope of the site names. Default: ``"BayesianSIREN"``, or with `key`
+                ``"BayesianSIREN_<12 hex digits of the key>"``; either way the same in every
+                run. Two models in one numpyro program need different names (or keys).
+            key: optional PRNG key, used only to derive a per-instance default name.
 
         Raises:
             ValueError: a non-positive size, omega, `c` or `prior_std`, or `depth` < 2.
         """
         depth = positive_int("depth", depth, minimum=2, hint="first layer plus linear readout")
         if pyrox_name is None:
-            pyrox_name = f"{cls.__name__}_{secrets.token_hex(6)}"
+            pyrox_name = cls.__name__ if key is None else f"{cls.__name__}_{key_tag(key, 0)}"
         if not isinstance(pyrox_name, str) or not pyrox_name:
             raise ValueError(f"`pyrox_name` must be a non-empty string, got {pyrox_name!r}")
         return cls(
@@ -182,6 +186,7 @@ class BayesianSIREN(eqx.Module):
             values[f"{self.pyrox_name}.layer_{i}.b"] = layer.b
         return values
 
+    @pyrox_method
     def __call__(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch m"]:
         x = last_axis("x", x, self.in_features, "BayesianSIREN")
         return self.to_siren(self.sample_sites())(x)

@@ -28,7 +28,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import positive_float, positive_int
 from ..ops._trig import sin
-from ._conditioners import HyperLinear, hyper_apply
+from ._conditioners import HyperLinear, hyper_apply, linear_from
 from ._mlp import MLP
 from ._siren import SIREN, siren_weight_limit
 
@@ -69,7 +69,7 @@ def _calibrated_generator(key, d_in, d_out, cond_dim, a_w, init_scale, dtype) ->
         axis=1,
     )
     b = jnp.concatenate([u(k3, (n_w,), (1 - s) * a_w), u(k4, (d_out,), (1 - s) * a_b)])
-    return HyperLinear(W=W, b=b, target_in=d_in, target_out=d_out, cond_dim=cond_dim)
+    return HyperLinear(linear_from(W, b), d_in, d_out, cond_dim)
 
 
 @final
