@@ -72,9 +72,7 @@ def _splice_layers_from_trace(base: SIREN, tr: dict) -> SIREN:
 
 def init_fn(key: jax.Array) -> SIREN:
     """One ensemble member: SIREN whose weights come from a prior draw."""
-    base = SIREN.init(
-        1, HIDDEN, 1, depth=DEPTH, key=key, first_omega=OMEGA, hidden_omega=OMEGA
-    )
+    base = SIREN.init(1, HIDDEN, 1, depth=DEPTH, key=key, first_omega=OMEGA, hidden_omega=OMEGA)
     with handlers.trace() as tr, handlers.seed(rng_seed=key):
         bsiren(jnp.zeros((1, 1)))
     return _splice_layers_from_trace(base, tr)
@@ -164,7 +162,12 @@ def main(num_epochs: int = 4000, ensemble_size: int = 16, out: str = "out") -> d
     ax.plot(xt, mean, color="C0", linewidth=2.0, label="ensemble mean")
     ax.fill_between(xt, mean - 2 * std, mean + 2 * std, color="C0", alpha=0.2, label="±2σ")
     ax.scatter(
-        r["x_obs"][:, 0], r["y_obs"], c="C1", edgecolors="k", lw=0.5, zorder=5,
+        r["x_obs"][:, 0],
+        r["y_obs"],
+        c="C1",
+        edgecolors="k",
+        lw=0.5,
+        zorder=5,
         label="observations",
     )
     ax.axvspan(-0.2, 0.4, color="0.85", alpha=0.4, label="held-out gap")
@@ -176,7 +179,9 @@ def main(num_epochs: int = 4000, ensemble_size: int = 16, out: str = "out") -> d
     fig.savefig(path, dpi=120)
     plt.close(fig)
     print(f"figure: {path}")
-    return {k: r[k] for k in ("loss_min", "loss_median", "loss_max", "std_data", "std_gap", "ratio")}
+    return {
+        k: r[k] for k in ("loss_min", "loss_median", "loss_max", "std_data", "std_gap", "ratio")
+    }
 
 
 if __name__ == "__main__":
