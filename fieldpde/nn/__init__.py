@@ -24,7 +24,6 @@ from ._fourier import RBFFourierFeatures as RBFFourierFeatures
 from ._hypersiren import HyperSIREN as HyperSIREN
 from ._hypersiren import LastLayerNIF as LastLayerNIF
 from ._kernel_nd import KernelFiLMGenerator as KernelFiLMGenerator
-from ._kernel_nd import Sine as Sine
 from ._kernel_nd import SIRENConvND as SIRENConvND
 from ._kernel_nd import SIRENKernelND as SIRENKernelND
 from ._kernel_nd import fft_conv_nd as fft_conv_nd

@@ -137,6 +137,9 @@ class KernelFiLMGenerator(eqx.Module):
 class Sine(eqx.Module):
     """The activation $h \\mapsto \\sin(\\omega h)$ of a SIREN layer.
 
+    Attributes:
+        omega: the frequency $\\omega$.
+
     Example:
         >>> import jax.numpy as jnp
         >>> Sine(2.0)(jnp.array([0.0, jnp.pi / 4])).round(6).tolist()

@@ -77,6 +77,12 @@ def pyrox_method(fn: F) -> F:
     returns the value of the first registration; nested decorated calls share the outer
     call's values.
 
+    Args:
+        fn: the method, typically ``__call__``.
+
+    Returns:
+        The wrapped method.
+
     Example:
         >>> import jax.numpy as jnp, numpyro.distributions as dist
         >>> from numpyro import handlers
