@@ -463,3 +463,65 @@ def test_bayesian_conditioned_fields_get_reproducible_per_instance_names(key):
     seen = []
     jax.jit(lambda k: seen.append(key_tag(k, 7)) or 0.0)(key)
     assert seen == ["7"]
+
+
+def test_pyrox_method_draws_a_repeated_site_once_and_nests():
+    import numpyro.distributions as dist
+
+    from fieldpde.nn import PyroxModule, pyrox_method
+
+    class Inner(PyroxModule):
+        pyrox_name: str | None = eqx.field(static=True, default=None, kw_only=True)
+
+        @pyrox_method
+        def __call__(self):
+            return self.pyrox_sample("w", dist.Normal(0.0, 1.0))
+
+    class Outer(PyroxModule):
+        inner: Inner
+
+        @pyrox_method
+        def __call__(self):
+            a = self.inner()
+            b = self.inner()  # the same site, in a nested decorated call: one draw
+            return a, b
+
+    with handlers.seed(rng_seed=0), handlers.trace() as tr:
+        a, b = Outer(Inner(pyrox_name="s"))()
+    assert float(a) == float(b) and list(tr) == ["s.w"]
+    # without the decorator numpyro sees the duplicate
+    with pytest.raises(AssertionError, match="unique names"):
+        with handlers.seed(rng_seed=0), handlers.trace():
+            inner = Inner()
+            inner.pyrox_sample("w", dist.Normal(0.0, 1.0))
+            inner.pyrox_sample("w", dist.Normal(0.0, 1.0))
+
+
+def test_default_for_layer_needs_the_protocol_constructor():
+    class Gain(AbstractConditioner):
+        num_features: int
+        cond_dim: int
+        gain: float = 2.0
+
+        def __call__(self, h, z):
+            return self.gain * h
+
+    built = Gain.for_layer(8, 3, key=None, gain=3.0)
+    assert (built.num_features, built.cond_dim, built.gain) == (8, 3, 3.0)
+
+    class Odd(AbstractConditioner):
+        width: int
+
+        @property
+        def num_features(self):
+            return self.width
+
+        @property
+        def cond_dim(self):
+            return 1
+
+        def __call__(self, h, z):
+            return h
+
+    with pytest.raises(TypeError, match="define a `for_layer` classmethod"):
+        Odd.for_layer(8, 1)
