@@ -6,10 +6,10 @@ depth-5 `SIREN` with ``readout_init="paper"``), the loss
 $\\frac1N\\sum_i \\|\\nabla\\Phi(x_i) - g_i\\|^2$ over all pixels, full-batch Adam at lr 1e-4.
 The notebook prints loss 16.08 at step 0, 0.0516 at step 100 and 0.0166 at step 300 (0.0054
 at step 990). With the default ``readout_init="wide"`` the readout is 30 times wider, the
-initial gradient field far larger, and the curve starts at 127-169 (seeds 0-2) instead. The figure shows
-the loss curves against the notebook's and the reconstruction (shifted to the image's
-mean: gradients fix it up to a constant), its gradient norm and Laplacian. The image needs
-scikit-image (``pip install 'fieldpde[images]'``).
+initial gradient field far larger, and the curve starts at 127-169 (seeds 0-2) instead.
+The figure shows the loss curves against the notebook's and the reconstruction (shifted to
+the image's mean: gradients fix it up to a constant), its gradient norm and Laplacian. The
+image needs scikit-image (``pip install 'fieldpde[images]'``).
 
     python examples/siren_poisson.py [--steps 1000] [--seed 2] [--out out]
 """
