@@ -81,7 +81,6 @@ class BayesianConcatConditioner(AbstractBayesianConditioner):
     num_features: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)
     prior_std: float = eqx.field(static=True, default=1.0)
-    pyrox_name: str | None = eqx.field(static=True, default=None, kw_only=True)
 
     @classmethod
     def init(
@@ -141,7 +140,6 @@ class BayesianAffineModulation(AbstractBayesianConditioner):
     cond_dim: int = eqx.field(static=True)
     gamma_activation: GammaActivation = eqx.field(static=True, default="one_plus_tanh")
     prior_std: float = eqx.field(static=True, default=1.0)
-    pyrox_name: str | None = eqx.field(static=True, default=None, kw_only=True)
 
     @classmethod
     def init(
@@ -203,7 +201,6 @@ class BayesianHyperLinear(AbstractBayesianConditioner):
     target_out: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)
     prior_std: float = eqx.field(static=True, default=1.0)
-    pyrox_name: str | None = eqx.field(static=True, default=None, kw_only=True)
 
     @property
     def num_features(self) -> int:

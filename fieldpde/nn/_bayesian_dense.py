@@ -29,7 +29,7 @@ class DenseReparameterization(PyroxModule):
         out_features: output width.
         bias: whether there is a bias (site ``{scope}.bias``).
         prior_scale: $\\sigma_0$, the standard deviation of the zero-mean Normal priors.
-        pyrox_name: the scope of the site names (default: the class name).
+        pyrox_name: the scope of the site names (keyword-only; default: the class name).
 
     Example:
         >>> import jax.numpy as jnp
@@ -45,7 +45,6 @@ class DenseReparameterization(PyroxModule):
     out_features: int = eqx.field(static=True)
     bias: bool = eqx.field(static=True, default=True)
     prior_scale: float = eqx.field(static=True, default=1.0)
-    pyrox_name: str | None = eqx.field(static=True, default=None, kw_only=True)
 
     def __check_init__(self):
         positive_int("in_features", self.in_features)
@@ -74,7 +73,13 @@ class DenseReparameterization(PyroxModule):
         Raises:
             ValueError: a non-positive size or `prior_scale`.
         """
-        return cls(in_features, out_features, bool(bias), prior_scale, pyrox_name=pyrox_name)
+        return cls(
+            in_features=in_features,
+            out_features=out_features,
+            bias=bool(bias),
+            prior_scale=prior_scale,
+            pyrox_name=pyrox_name,
+        )
 
     @pyrox_method
     def __call__(self, x: Float[Array, "*batch i"]) -> Float[Array, "*batch o"]:

@@ -61,7 +61,6 @@ class BayesianSIREN(PyroxModule):
     hidden_omega: float = eqx.field(static=True)
     c: float = eqx.field(static=True)
     prior_std: float = eqx.field(static=True)
-    pyrox_name: str = eqx.field(static=True, kw_only=True)
 
     @classmethod
     def init(
@@ -137,7 +136,7 @@ class BayesianSIREN(PyroxModule):
     def site_names(self) -> tuple[str, ...]:
         """The numpyro site names, ``W`` then ``b`` for each layer."""
         return tuple(
-            f"{self.pyrox_name}.layer_{i}.{p}" for i in range(self.depth) for p in ("W", "b")
+            f"{self.pyrox_scope}.layer_{i}.{p}" for i in range(self.depth) for p in ("W", "b")
         )
 
     def sample_sites(self) -> dict[str, Array]:
@@ -152,7 +151,7 @@ class BayesianSIREN(PyroxModule):
         ):
             for name, shape, scale in (("W", (d_in, d_out), s_w), ("b", (d_out,), s_b)):
                 prior = dist.Normal(jnp.zeros((), dtype), jnp.asarray(scale, dtype))
-                site = f"{self.pyrox_name}.layer_{i}.{name}"
+                site = f"{self.pyrox_scope}.layer_{i}.{name}"
                 values[site] = numpyro.sample(site, prior.expand(shape).to_event(len(shape)))
         return values
 
@@ -163,8 +162,8 @@ class BayesianSIREN(PyroxModule):
             raise ValueError(f"`values` lacks the sites {missing}; expected {self.site_names}")
         layers = []
         for i, (d_in, d_out, regime, omega) in enumerate(self._layers()):
-            W = jnp.asarray(values[f"{self.pyrox_name}.layer_{i}.W"])
-            b = jnp.asarray(values[f"{self.pyrox_name}.layer_{i}.b"])
+            W = jnp.asarray(values[f"{self.pyrox_scope}.layer_{i}.W"])
+            b = jnp.asarray(values[f"{self.pyrox_scope}.layer_{i}.b"])
             if W.shape != (d_in, d_out) or b.shape != (d_out,):
                 raise ValueError(
                     f"site layer_{i} of {self.pyrox_name!r} must have W of shape "
@@ -182,8 +181,8 @@ class BayesianSIREN(PyroxModule):
             )
         values = {}
         for i, layer in enumerate(net.layers):
-            values[f"{self.pyrox_name}.layer_{i}.W"] = layer.W
-            values[f"{self.pyrox_name}.layer_{i}.b"] = layer.b
+            values[f"{self.pyrox_scope}.layer_{i}.W"] = layer.W
+            values[f"{self.pyrox_scope}.layer_{i}.b"] = layer.b
         return values
 
     @pyrox_method

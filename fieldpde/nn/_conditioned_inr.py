@@ -35,11 +35,12 @@ ConditionedMode = Literal["feature", "input"]
 
 def key_tag(key: PRNGKeyArray, fallback: int) -> str:
     """12 hexadecimal digits of a concrete PRNG key (``f"{fallback}"`` for a traced one)."""
-    if isinstance(key, jax.core.Tracer):
-        return str(fallback)
     if jnp.issubdtype(jnp.asarray(key).dtype, jax.dtypes.prng_key):
         key = jax.random.key_data(key)
-    data = np.asarray(key).ravel().astype(np.uint32)
+    try:
+        data = np.asarray(key).ravel().astype(np.uint32)
+    except jax.errors.TracerArrayConversionError:
+        return str(fallback)
     return "".join(f"{int(v):08x}" for v in data)[-12:]
 
 
@@ -87,7 +88,6 @@ class ConditionedINR(PyroxModule):
     conditioners: tuple[AbstractConditioner, ...]
     cond_dim: int = eqx.field(static=True)
     mode: ConditionedMode = eqx.field(static=True, default="feature")
-    pyrox_name: str | None = eqx.field(static=True, default=None, kw_only=True)
 
     @classmethod
     def init(
@@ -129,7 +129,9 @@ class ConditionedINR(PyroxModule):
         if mode not in ("feature", "input"):
             raise ValueError(f"`mode` must be 'feature' or 'input', got {mode!r}")
         if mode == "input":
-            return cls(inner, (), cond_dim, mode, pyrox_name=pyrox_name)
+            return cls(
+                inner=inner, conditioners=(), cond_dim=cond_dim, mode=mode, pyrox_name=pyrox_name
+            )
         if not (
             isinstance(conditioner_cls, type) and issubclass(conditioner_cls, AbstractConditioner)
         ):
@@ -156,7 +158,13 @@ class ConditionedINR(PyroxModule):
                     width, cond_dim, key=k, pyrox_name=name, **conditioner_kwargs
                 )
             )
-        return cls(inner, tuple(conditioners), cond_dim, mode, pyrox_name=pyrox_name)
+        return cls(
+            inner=inner,
+            conditioners=tuple(conditioners),
+            cond_dim=cond_dim,
+            mode=mode,
+            pyrox_name=pyrox_name,
+        )
 
     @property
     def in_features(self) -> int | None:

@@ -121,7 +121,7 @@ def linear_layer(
     if weight_scale != 1.0:
         lin = eqx.tree_at(lambda m: m.weight, lin, lin.weight * weight_scale)
     if zero_bias:
-        lin = eqx.tree_at(lambda m: m.bias, lin, jnp.zeros_like(lin.bias))
+        lin = eqx.tree_at(lambda m: m.bias, lin, jnp.zeros_like(_bias(lin)))
     return lin
 
 
@@ -168,7 +168,7 @@ def hyper_apply(W, b, h, z, target_in: int, target_out: int):
     return jnp.einsum("ni,nio->no", h, Wt) + bt
 
 
-def _check_gamma(gamma_activation) -> str:
+def _check_gamma(gamma_activation) -> GammaActivation:
     if gamma_activation not in _GAMMAS:
         raise ValueError(f"`gamma_activation` must be one of {_GAMMAS}, got {gamma_activation!r}")
     return gamma_activation
@@ -177,6 +177,18 @@ def _check_gamma(gamma_activation) -> str:
 def _weight(lin: eqx.nn.Linear) -> Array:
     """A linear layer's weight in the $zW + b$ orientation, ``(n_in, n_out)``."""
     return lin.weight.T
+
+
+def _bias(lin: eqx.nn.Linear) -> Array:
+    if lin.bias is None:
+        raise ValueError("a conditioner's linear layer must have a bias (use_bias=True)")
+    return lin.bias
+
+
+def _key(key: PRNGKeyArray | None, owner: str) -> PRNGKeyArray:
+    if key is None:
+        raise TypeError(f"`key` is required to build a {owner} (its weights are random)")
+    return key
 
 
 @final
@@ -204,7 +216,6 @@ class ConcatConditioner(AbstractConditioner):
     proj: eqx.nn.Linear
     num_features: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)
-    pyrox_name: str | None = eqx.field(static=True, default=None, kw_only=True)
 
     @classmethod
     def init(
@@ -232,11 +243,13 @@ class ConcatConditioner(AbstractConditioner):
         num_features = positive_int("num_features", num_features)
         cond_dim = positive_int("cond_dim", cond_dim)
         proj = linear_layer(key, num_features + cond_dim, num_features, dtype)
-        return cls(proj, num_features, cond_dim, pyrox_name=pyrox_name)
+        return cls(proj=proj, num_features=num_features, cond_dim=cond_dim, pyrox_name=pyrox_name)
 
     @classmethod
     def for_layer(cls, width, cond_dim, *, key=None, pyrox_name=None, **kwargs):
-        return cls.init(width, cond_dim, key=key, pyrox_name=pyrox_name, **kwargs)
+        return cls.init(
+            width, cond_dim, key=_key(key, cls.__name__), pyrox_name=pyrox_name, **kwargs
+        )
 
     @property
     def W(self) -> Float[Array, "ck c"]:
@@ -244,7 +257,7 @@ class ConcatConditioner(AbstractConditioner):
 
     @property
     def b(self) -> Float[Array, " c"]:
-        return self.proj.bias
+        return _bias(self.proj)
 
     def __call__(self, h: Float[Array, "*n c"], z: Float[Array, "*n k"]) -> Float[Array, "*n c"]:
         h, z = check_hz(h, z, self.num_features, self.cond_dim, "ConcatConditioner")
@@ -288,7 +301,6 @@ class AffineModulation(AbstractConditioner):
     num_features: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)
     gamma_activation: GammaActivation = eqx.field(static=True, default="one_plus_tanh")
-    pyrox_name: str | None = eqx.field(static=True, default=None, kw_only=True)
 
     @classmethod
     def init(
@@ -319,11 +331,19 @@ class AffineModulation(AbstractConditioner):
         cond_dim = positive_int("cond_dim", cond_dim)
         gamma_activation = _check_gamma(gamma_activation)
         generator = linear_layer(key, cond_dim, 2 * num_features, dtype, zero_bias=True)
-        return cls(generator, num_features, cond_dim, gamma_activation, pyrox_name=pyrox_name)
+        return cls(
+            generator=generator,
+            num_features=num_features,
+            cond_dim=cond_dim,
+            gamma_activation=gamma_activation,
+            pyrox_name=pyrox_name,
+        )
 
     @classmethod
     def for_layer(cls, width, cond_dim, *, key=None, pyrox_name=None, **kwargs):
-        return cls.init(width, cond_dim, key=key, pyrox_name=pyrox_name, **kwargs)
+        return cls.init(
+            width, cond_dim, key=_key(key, cls.__name__), pyrox_name=pyrox_name, **kwargs
+        )
 
     @property
     def W(self) -> Float[Array, "k c2"]:
@@ -331,7 +351,7 @@ class AffineModulation(AbstractConditioner):
 
     @property
     def b(self) -> Float[Array, " c2"]:
-        return self.generator.bias
+        return _bias(self.generator)
 
     def __call__(self, h: Float[Array, "*n c"], z: Float[Array, "*n k"]) -> Float[Array, "*n c"]:
         h, z = check_hz(h, z, self.num_features, self.cond_dim, "AffineModulation")
@@ -398,7 +418,6 @@ class HyperLinear(AbstractConditioner):
     target_in: int = eqx.field(static=True)
     target_out: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)
-    pyrox_name: str | None = eqx.field(static=True, default=None, kw_only=True)
 
     @property
     def num_features(self) -> int:
@@ -444,10 +463,17 @@ class HyperLinear(AbstractConditioner):
         generator = linear_layer(
             key, cond_dim, size, dtype, weight_scale=init_scale, zero_bias=True
         )
-        return cls(generator, target_in, target_out, cond_dim, pyrox_name=pyrox_name)
+        return cls(
+            generator=generator,
+            target_in=target_in,
+            target_out=target_out,
+            cond_dim=cond_dim,
+            pyrox_name=pyrox_name,
+        )
 
     @classmethod
     def for_layer(cls, width, cond_dim, *, key=None, pyrox_name=None, **kwargs):
+        key = _key(key, cls.__name__)
         return cls.init(width, width, cond_dim, key=key, pyrox_name=pyrox_name, **kwargs)
 
     @property
@@ -456,7 +482,7 @@ class HyperLinear(AbstractConditioner):
 
     @property
     def b(self) -> Float[Array, " p"]:
-        return self.generator.bias
+        return _bias(self.generator)
 
     def generate(
         self, z: Float[Array, "*n k"]

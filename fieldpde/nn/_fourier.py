@@ -73,7 +73,6 @@ class RBFFourierFeatures(PyroxModule):
     log_lengthscale: Float[Array, ""] | None
     shape: tuple[int, int] | None = eqx.field(static=True, default=None)
     init_lengthscale: float = eqx.field(static=True, default=1.0)
-    pyrox_name: str | None = eqx.field(static=True, default=None, kw_only=True)
 
     def __check_init__(self):
         if self.W is None and self.shape is None:
@@ -114,29 +113,35 @@ class RBFFourierFeatures(PyroxModule):
         lengthscale = positive_float("lengthscale", lengthscale)
         if key is None:
             return cls(
-                None,
-                None,
-                (in_features, n_features),
-                lengthscale,
+                W=None,
+                log_lengthscale=None,
+                shape=(in_features, n_features),
+                init_lengthscale=lengthscale,
                 pyrox_name=pyrox_name,
             )
         dtype = jnp.result_type(float) if dtype is None else dtype
         W = jax.random.normal(key, (in_features, n_features), dtype)
         log_ls = jnp.asarray(jnp.log(lengthscale), dtype)
-        return cls(W, log_ls, None, lengthscale, pyrox_name=pyrox_name)
+        return cls(W=W, log_lengthscale=log_ls, init_lengthscale=lengthscale, pyrox_name=pyrox_name)
 
     @property
     def sampled(self) -> bool:
         """Whether `W` and the lengthscale are numpyro sites (built without a key)."""
         return self.W is None
 
+    def _shape(self) -> tuple[int, int]:
+        if self.W is not None:
+            return self.W.shape[0], self.W.shape[1]
+        assert self.shape is not None  # __check_init__
+        return self.shape
+
     @property
     def in_features(self) -> int:
-        return self.shape[0] if self.W is None else self.W.shape[0]
+        return self._shape()[0]
 
     @property
     def n_features(self) -> int:
-        return self.shape[1] if self.W is None else self.W.shape[1]
+        return self._shape()[1]
 
     @property
     def lengthscale(self) -> Float[Array, ""]:
@@ -158,7 +163,7 @@ class RBFFourierFeatures(PyroxModule):
 
         x = last_axis("x", x, self.in_features, "RBFFourierFeatures")
         if self.W is None:
-            prior_W = dist.Normal(jnp.zeros(self.shape, x.dtype), 1.0).to_event(2)
+            prior_W = dist.Normal(jnp.zeros(self._shape(), x.dtype), 1.0).to_event(2)
             W = self.pyrox_sample("W", prior_W)
             loc = jnp.log(jnp.asarray(self.init_lengthscale, x.dtype))
             ls = self.pyrox_sample("lengthscale", dist.LogNormal(loc, 1.0))
@@ -226,7 +231,6 @@ class HyperFourierFeatures(PyroxModule):
     in_features: int = eqx.field(static=True)
     n_features: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)
-    pyrox_name: str | None = eqx.field(static=True, default=None, kw_only=True)
 
     @classmethod
     def init(
@@ -324,7 +328,6 @@ class ConditionedRFFNet(PyroxModule):
 
     feat: HyperFourierFeatures
     readout: eqx.nn.Linear | DenseReparameterization
-    pyrox_name: str | None = eqx.field(static=True, default=None, kw_only=True)
 
     @classmethod
     def init(
@@ -348,7 +351,7 @@ class ConditionedRFFNet(PyroxModule):
         """
         out_features = positive_int("out_features", out_features)
         readout = linear_layer(key, 2 * feat.n_features, out_features, dtype)
-        return cls(feat, readout, pyrox_name=pyrox_name)
+        return cls(feat=feat, readout=readout, pyrox_name=pyrox_name)
 
     @property
     def cond_dim(self) -> int:
@@ -359,4 +362,5 @@ class ConditionedRFFNet(PyroxModule):
         phi = self.feat(x, z)
         if isinstance(self.readout, DenseReparameterization):
             return self.readout(phi)
-        return phi @ self.readout.weight.T + self.readout.bias
+        out = phi @ self.readout.weight.T
+        return out if self.readout.bias is None else out + self.readout.bias

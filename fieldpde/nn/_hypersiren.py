@@ -69,7 +69,9 @@ def _calibrated_generator(key, d_in, d_out, cond_dim, a_w, init_scale, dtype) ->
         axis=1,
     )
     b = jnp.concatenate([u(k3, (n_w,), (1 - s) * a_w), u(k4, (d_out,), (1 - s) * a_b)])
-    return HyperLinear(linear_from(W, b), d_in, d_out, cond_dim)
+    return HyperLinear(
+        generator=linear_from(W, b), target_in=d_in, target_out=d_out, cond_dim=cond_dim
+    )
 
 
 @final

@@ -364,8 +364,9 @@ class SIRENKernelND(eqx.Module):
         G = math.prod(2 * n - 1 for n in grid_lens)
         d, e, h, o = self.data_dim, self.embedding_dim, self.mlp_hidden_dim, self.out_dim
         total = 2 * G * d * e + G * e
-        for linear in self.hidden_linears:
-            total += 2 * G * linear.in_features * linear.out_features + G * linear.out_features
+        for i in range(len(self.hidden_linears)):
+            n_in = e if i == 0 else h
+            total += 2 * G * n_in * h + G * h
         total += 2 * G * h * o
         if self.film_generator is not None:
             total += self.film_generator.flop_count() + 2 * G * h * self.num_film_layers

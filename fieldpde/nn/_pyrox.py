@@ -15,7 +15,7 @@ numpyro is imported when a site is registered, not when `fieldpde.nn` is importe
 import abc
 import functools
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 import equinox as eqx
 
@@ -110,15 +110,17 @@ class PyroxModule(eqx.Module):
     """An equinox module whose numpyro sites are named ``{scope}.{name}``.
 
     Subclass it, implement ``__call__`` (decorated with `pyrox_method` when it registers
-    sites) and register sites with `pyrox_sample` / `pyrox_param`. A subclass that declares
-    a ``pyrox_name: str | None = eqx.field(static=True, default=None, kw_only=True)`` field
-    scopes its sites by that name; without one (or with None) the scope is the class name.
+    sites) and register sites with `pyrox_sample` / `pyrox_param`. Every subclass has the
+    keyword-only field ``pyrox_name`` (static, default None): the scope of its sites, the
+    class name when None.
+
+    Attributes:
+        pyrox_name: the scope of the site names (keyword-only; None: the class name).
 
     Example:
         >>> import jax.numpy as jnp, numpyro.distributions as dist
         >>> from numpyro import handlers
         >>> class Scale(PyroxModule):
-        ...     pyrox_name: str | None = eqx.field(static=True, default=None, kw_only=True)
         ...     @pyrox_method
         ...     def __call__(self, x):
         ...         return x * self.pyrox_sample("s", dist.LogNormal(0.0, 1.0))
@@ -128,7 +130,7 @@ class PyroxModule(eqx.Module):
         ['a.s', 'b.s']
     """
 
-    pyrox_name: ClassVar[str | None] = None
+    pyrox_name: str | None = eqx.field(static=True, default=None, kw_only=True)
 
     @abc.abstractmethod
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
