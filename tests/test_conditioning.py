@@ -28,8 +28,8 @@ from fieldpde.nn import (
     LastLayerNIF,
     siren_weight_limit,
 )
-from fieldpde.nn._conditioned_inr import key_tag
 from fieldpde.nn._conditioners import linear_from
+from fieldpde.nn._pyrox import key_tag
 
 C, K, N = 6, 3, 5
 GAMMAS = ["one_plus_tanh", "exp", "softplus", "identity"]

@@ -20,8 +20,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import last_axis, positive_float, positive_int
-from ._conditioned_inr import key_tag
-from ._pyrox import PyroxModule, pyrox_method
+from ._pyrox import PyroxModule, key_tag, pyrox_method
 from ._siren import SIREN, LayerType, SirenDense, siren_weight_limit
 
 

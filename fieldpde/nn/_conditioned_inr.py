@@ -22,26 +22,14 @@ from typing import Any, Literal, final
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import positive_int
 from ._cond_shapes import flatten_xz
 from ._conditioners import AbstractConditioner
-from ._pyrox import PyroxModule, pyrox_method
+from ._pyrox import PyroxModule, key_tag, pyrox_method
 
 ConditionedMode = Literal["feature", "input"]
-
-
-def key_tag(key: PRNGKeyArray, fallback: int) -> str:
-    """12 hexadecimal digits of a concrete PRNG key (``f"{fallback}"`` for a traced one)."""
-    if jnp.issubdtype(jnp.asarray(key).dtype, jax.dtypes.prng_key):
-        key = jax.random.key_data(key)
-    try:
-        data = np.asarray(key).ravel().astype(np.uint32)
-    except jax.errors.TracerArrayConversionError:
-        return str(fallback)
-    return "".join(f"{int(v):08x}" for v in data)[-12:]
 
 
 def _in_features(inner: Any) -> int | None:

@@ -7,7 +7,9 @@ the sites; the `pyrox_method` decorator makes one call of a method a unit in whi
 asked for twice is drawn once (the second request gets the first value instead of a
 numpyro duplicate-site error). The cache lives on numpyro's handler stack for the duration
 of the call, not on the module or in a global table, so the module stays an immutable
-pytree and nothing outlives the call.
+pytree and nothing outlives the call. `key_tag` turns an init key into the 12 hexadecimal
+digits that default per-instance scopes carry (``BayesianAffineModulation_<hex>``), so
+default names are the same in every run.
 
 numpyro is imported when a site is registered, not when `fieldpde.nn` is imported.
 """
@@ -18,8 +20,23 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import PRNGKeyArray
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def key_tag(key: PRNGKeyArray, fallback: int) -> str:
+    """12 hexadecimal digits of a concrete PRNG key (``f"{fallback}"`` for a traced one)."""
+    if jnp.issubdtype(jnp.asarray(key).dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    try:
+        data = np.asarray(key).ravel().astype(np.uint32)
+    except jax.errors.TracerArrayConversionError:
+        return str(fallback)
+    return "".join(f"{int(v):08x}" for v in data)[-12:]
 
 
 def pyrox_sample(name: str, prior: Any) -> Any:
