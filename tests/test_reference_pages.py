@@ -575,8 +575,9 @@ def test_conditioning_api_page():
     assert list(tr) == ["ScaleByContext.s"]
     assert isinstance(custom, PyroxModule)
     with_custom = ConditionedINR.init(inner, conditioner_cls=ScaleByContext, cond_dim=2, key=key)
-    with handlers.seed(rng_seed=0):
+    with handlers.seed(rng_seed=0), handlers.trace() as tr:
         assert with_custom(jnp.ones((5, 2)), jnp.ones(2)).shape == (5, 1)
+    assert len(tr) == 3 and all(n.startswith("ScaleByContext_") for n in tr)  # one per layer
 
     # mode="input" around a plain eqx.nn.MLP (one point at a time, vmapped inside)
     mlp = eqx.nn.MLP(in_size=2 + 4, out_size=1, width_size=16, depth=2, key=key)

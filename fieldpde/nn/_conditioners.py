@@ -41,8 +41,8 @@ class AbstractConditioner(PyroxModule):
     A concrete conditioner declares ``num_features`` and ``cond_dim`` and implements
     ``__call__``; that is all it needs. `for_layer` is how `ConditionedINR` builds one after
     a layer of a given width: the default calls ``cls(num_features=width,
-    cond_dim=cond_dim, **kwargs)``; a class with another constructor (an ``init`` taking a
-    key, say) overrides it.
+    cond_dim=cond_dim, pyrox_name=pyrox_name, **kwargs)``; a class with another constructor
+    (an ``init`` taking a key, say) overrides it.
 
     Attributes:
         num_features: the width of ``h`` (abstract: a concrete class declares the field).
@@ -87,7 +87,7 @@ class AbstractConditioner(PyroxModule):
             width: the layer's width (the conditioner's ``num_features``).
             cond_dim: the context size $K$.
             key: a PRNG key for classes with random init (unused by the default).
-            pyrox_name: a numpyro scope name (unused by the default).
+            pyrox_name: the numpyro scope of the conditioner's sites.
             **kwargs: further constructor arguments.
 
         Raises:
@@ -95,12 +95,12 @@ class AbstractConditioner(PyroxModule):
                 ``cond_dim`` (override `for_layer` for such a class).
         """
         try:
-            return cls(num_features=width, cond_dim=cond_dim, **kwargs)
+            return cls(num_features=width, cond_dim=cond_dim, pyrox_name=pyrox_name, **kwargs)
         except TypeError as err:
             raise TypeError(
                 f"{cls.__name__}.for_layer: the default builds cls(num_features=..., "
-                f"cond_dim=..., **kwargs), which failed ({err}); define a `for_layer` "
-                "classmethod to build this conditioner after a layer of a given width"
+                f"cond_dim=..., pyrox_name=..., **kwargs), which failed ({err}); define a "
+                "`for_layer` classmethod to build this conditioner after a layer of a given width"
             ) from err
 
 
