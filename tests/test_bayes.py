@@ -79,10 +79,14 @@ def test_depth4_trace_has_eight_named_sites():
     assert tr["siren.layer_1.W"]["value"].shape == (16, 16)
 
 
-def test_default_scope_is_unique():
-    a = BayesianSIREN.init(1, 4, 1, depth=2)
-    b = BayesianSIREN.init(1, 4, 1, depth=2)
+def test_default_scope_is_stable_and_per_key():
+    """Default names are the same in every run; a key gives a per-instance name."""
+    assert BayesianSIREN.init(1, 4, 1, depth=2).pyrox_name == "BayesianSIREN"
+    a = BayesianSIREN.init(1, 4, 1, depth=2, key=jax.random.key(1))
+    b = BayesianSIREN.init(1, 4, 1, depth=2, key=jax.random.key(2))
+    again = BayesianSIREN.init(1, 4, 1, depth=2, key=jax.random.key(1))
     assert a.pyrox_name.startswith("BayesianSIREN_") and a.pyrox_name != b.pyrox_name
+    assert again.pyrox_name == a.pyrox_name
 
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, float("nan")])

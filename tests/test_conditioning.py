@@ -28,6 +28,8 @@ from fieldpde.nn import (
     LastLayerNIF,
     siren_weight_limit,
 )
+from fieldpde.nn._conditioners import linear_from
+from fieldpde.nn._pyrox import key_tag
 
 # exact-derivative and reference comparisons to tight tolerances: float64
 pytestmark = pytest.mark.x64
@@ -101,9 +103,9 @@ def test_bayesian_conditioners_two_sites_and_same_maths(make):
     W, b = tr[w_name]["value"], tr[b_name]["value"]
     # the same maths as the deterministic twin with the drawn generator
     twin = {
-        BayesianConcatConditioner: lambda: ConcatConditioner(W=W, b=b, num_features=C, cond_dim=K),
-        BayesianAffineModulation: lambda: AffineModulation(W=W, b=b, num_features=C, cond_dim=K),
-        BayesianHyperLinear: lambda: HyperLinear(W=W, b=b, target_in=4, target_out=C, cond_dim=K),
+        BayesianConcatConditioner: lambda: ConcatConditioner(linear_from(W, b), C, K),
+        BayesianAffineModulation: lambda: AffineModulation(linear_from(W, b), C, K),
+        BayesianHyperLinear: lambda: HyperLinear(linear_from(W, b), 4, C, K),
     }[type(layer)]()
     assert_close(shared, twin(h, zs[0]), rtol=1e-12, atol=1e-12)
     with handlers.seed(rng_seed=3):
@@ -213,8 +215,11 @@ def test_bayesian_film_depth4_traces_exactly_six_sites(key):
     with handlers.seed(rng_seed=0), handlers.trace() as tr:
         y = field(jnp.zeros((4, 1)), jnp.zeros((4, 4)))
     assert y.shape == (4, 1)
+    # unnamed: "BayesianAffineModulation_<12 hex digits of conditioner i's key>"
+    tags = [key_tag(k, i) for i, k in enumerate(jax.random.split(key, 3))]
+    assert all(len(t) == 12 for t in tags) and len(set(tags)) == 3
     assert sorted(tr) == sorted(
-        f"BayesianAffineModulation_{i}.{p}" for i in range(3) for p in ("gen_W", "gen_b")
+        f"BayesianAffineModulation_{t}.{p}" for t in tags for p in ("gen_W", "gen_b")
     )
     named = ConditionedINR.init(
         inner,
@@ -439,3 +444,87 @@ def test_conditioner_protocol():
         assert issubclass(cls, AbstractConditioner)
     with pytest.raises(TypeError):
         AbstractConditioner()
+
+
+def test_bayesian_conditioned_fields_get_reproducible_per_instance_names(key):
+    """Two fields from different keys share one numpyro model; names depend on the key only."""
+    inner = SIREN.init(1, 8, 1, depth=3, key=key, first_omega=5.0, hidden_omega=5.0)
+
+    def build(k):
+        return ConditionedINR.init(
+            inner, conditioner_cls=BayesianAffineModulation, cond_dim=2, key=k
+        )
+
+    a, b = build(jax.random.key(1)), build(jax.random.key(2))
+    with handlers.seed(rng_seed=0), handlers.trace() as tr:
+        a(jnp.zeros((3, 1)), jnp.zeros(2))
+        b(jnp.zeros((3, 1)), jnp.zeros(2))
+    assert len(tr) == 8  # 2 fields x 2 conditioners x (gen_W, gen_b), no clash
+    again = build(jax.random.key(1))
+    assert [c.pyrox_name for c in again.conditioners] == [c.pyrox_name for c in a.conditioners]
+    # a traced key (inside jit or vmap) has no value: the name falls back to the index
+    seen = []
+    jax.jit(lambda k: seen.append(key_tag(k, 7)) or 0.0)(key)
+    assert seen == ["7"]
+
+
+def test_pyrox_method_draws_a_repeated_site_once_and_nests():
+    import numpyro.distributions as dist
+
+    from fieldpde.nn import PyroxModule, pyrox_method
+
+    class Inner(PyroxModule):
+        pyrox_name: str | None = eqx.field(static=True, default=None, kw_only=True)
+
+        @pyrox_method
+        def __call__(self):
+            return self.pyrox_sample("w", dist.Normal(0.0, 1.0))
+
+    class Outer(PyroxModule):
+        inner: Inner
+
+        @pyrox_method
+        def __call__(self):
+            a = self.inner()
+            b = self.inner()  # the same site, in a nested decorated call: one draw
+            return a, b
+
+    with handlers.seed(rng_seed=0), handlers.trace() as tr:
+        a, b = Outer(Inner(pyrox_name="s"))()
+    assert float(a) == float(b) and list(tr) == ["s.w"]
+    # without the decorator numpyro sees the duplicate
+    with pytest.raises(AssertionError, match="unique names"):
+        with handlers.seed(rng_seed=0), handlers.trace():
+            inner = Inner()
+            inner.pyrox_sample("w", dist.Normal(0.0, 1.0))
+            inner.pyrox_sample("w", dist.Normal(0.0, 1.0))
+
+
+def test_default_for_layer_needs_the_protocol_constructor():
+    class Gain(AbstractConditioner):
+        num_features: int
+        cond_dim: int
+        gain: float = 2.0
+
+        def __call__(self, h, z):
+            return self.gain * h
+
+    built = Gain.for_layer(8, 3, key=None, gain=3.0)
+    assert (built.num_features, built.cond_dim, built.gain) == (8, 3, 3.0)
+
+    class Odd(AbstractConditioner):
+        width: int
+
+        @property
+        def num_features(self):
+            return self.width
+
+        @property
+        def cond_dim(self):
+            return 1
+
+        def __call__(self, h, z):
+            return h
+
+    with pytest.raises(TypeError, match="define a `for_layer` classmethod"):
+        Odd.for_layer(8, 1)

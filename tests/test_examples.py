@@ -26,6 +26,9 @@ FAST = {
     "bayesian_poisson": dict(steps=20, ensemble_size=4),
     "helmholtz_inverse": dict(steps=20, ensemble_size=4),
     "burgers_family": dict(fast=True),
+    "siren_image_fit": dict(steps=3, side=32, width=32),
+    "siren_poisson": dict(steps=3, side=32, width=32),
+    "notebook_ensemble": dict(num_epochs=30, ensemble_size=4),
 }
 
 

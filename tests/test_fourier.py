@@ -100,7 +100,7 @@ def test_conditioned_rff_net_is_features_times_readout(key):
     net = ConditionedRFFNet.init(feat=hff, out_features=2, key=jax.random.key(3))
     x = jax.random.normal(jax.random.key(1), (5, 2))
     z = jax.random.normal(jax.random.key(2), (5, 3))
-    expected = hff(x, z) @ net.readout.W + net.readout.b
+    expected = hff(x, z) @ net.readout.weight.T + net.readout.bias
     assert_close(net(x, z), expected, rtol=1e-12, atol=1e-12)
     assert net.cond_dim == 3
 
@@ -112,7 +112,7 @@ def test_conditioned_rff_net_is_features_times_readout(key):
     y, y_vmap, g = run(net)
     assert_close(y_vmap, y, rtol=1e-12, atol=1e-12)
     assert float(jnp.abs(g.feat.parameter_net.layers[0].W).max()) > 0
-    assert float(jnp.abs(g.readout.W).max()) > 0
+    assert float(jnp.abs(g.readout.weight).max()) > 0
 
 
 def test_hyper_rff_errors(key):
@@ -178,3 +178,57 @@ def test_bayesian_rff_sites_prior_and_maths(key):
     assert_close(g["rks.beta"][:, 0], jnp.sum(det(x), axis=0), rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="`prior_std`"):
         BayesianRandomKitchenSinks.init(rff, 1, prior_std=-1.0)
+
+
+def test_rff_without_key_samples_frequencies_and_lengthscale():
+    """The reference API: W ~ N(0, I) and l ~ LogNormal(log l0, 1) are numpyro sites."""
+    rff = RBFFourierFeatures.init(2, 6, lengthscale=0.5, pyrox_name="f")
+    assert rff.sampled and (rff.in_features, rff.n_features) == (2, 6)
+    x = jax.random.normal(jax.random.key(1), (4, 2))
+    with handlers.seed(rng_seed=0), handlers.trace() as tr:
+        phi = rff(x)
+    assert sorted(tr) == ["f.W", "f.lengthscale"]
+    W, ell = tr["f.W"]["value"], tr["f.lengthscale"]["value"]
+    det = RBFFourierFeatures(W=W, log_lengthscale=jnp.log(ell))
+    assert_close(phi, det(x), rtol=1e-12, atol=1e-12)
+    lp = sum(float(s["fn"].log_prob(s["value"]).sum()) for s in tr.values())
+    hand = stats.norm(0, 1).logpdf(np.asarray(W)).sum() + stats.lognorm(1.0, scale=0.5).logpdf(
+        float(ell)
+    )
+    assert lp == pytest.approx(hand, rel=1e-10)
+    # prior draws differ between seeds; a kitchen sink on sampled features works too
+    with handlers.seed(rng_seed=1):
+        assert not np.allclose(rff(x), phi)
+    rks = RandomKitchenSinks.init(rff, 1)
+    with handlers.seed(rng_seed=0):
+        assert rks(x).shape == (4, 1)
+    with pytest.raises(ValueError, match="samples its lengthscale"):
+        _ = rff.lengthscale
+    with pytest.raises(ValueError, match="either fixed frequencies"):
+        RBFFourierFeatures(W=None, log_lengthscale=None)
+
+
+def test_dense_reparameterization_sites_prior_and_errors():
+    from fieldpde.nn import DenseReparameterization
+
+    layer = DenseReparameterization.init(3, 2, prior_scale=0.5, pyrox_name="d")
+    x = jax.random.normal(jax.random.key(1), (5, 3))
+    with handlers.seed(rng_seed=0), handlers.trace() as tr:
+        y = layer(x)
+    W, b = tr["d.weight"]["value"], tr["d.bias"]["value"]
+    assert W.shape == (3, 2) and b.shape == (2,)
+    assert_close(y, x @ W + b, rtol=1e-12, atol=1e-12)
+    lp = sum(float(s["fn"].log_prob(s["value"])) for s in tr.values())
+    hand = stats.norm(0, 0.5).logpdf(np.asarray(W)).sum() + stats.norm(0, 0.5).logpdf(b).sum()
+    assert lp == pytest.approx(hand, rel=1e-10)
+    no_bias = DenseReparameterization(3, 2, bias=False)
+    with handlers.seed(rng_seed=0), handlers.trace() as tr:
+        no_bias(x)
+    assert list(tr) == ["DenseReparameterization.weight"]
+    with pytest.raises(ValueError, match="`in_features`"):
+        DenseReparameterization(0, 2)
+    with pytest.raises(ValueError, match="`prior_scale`"):
+        DenseReparameterization.init(3, 2, prior_scale=0.0)
+    with pytest.raises(ValueError, match="`x` passed to DenseReparameterization"):
+        with handlers.seed(rng_seed=0):
+            layer(jnp.ones((5, 4)))

@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 from helpers import assert_close
 
-from fieldpde.nn import SIRENConvND, SIRENKernelND, fft_conv_nd, siren_weight_limit
+from fieldpde.nn import (
+    SIRENConvND,
+    SIRENKernelND,
+    SIRENPositionalEmbeddingND,
+    fft_conv_nd,
+    siren_weight_limit,
+)
 
 
 def _net(key, **kw):
@@ -72,18 +78,46 @@ def test_film_is_identity_at_init_and_learns_a_batch_dependence(key):
 def test_siren_and_wang_init(key):
     c = 6.0
     net = _net(key, hidden_omega_0=2.0, L_cache=(8, 4))
-    assert np.all(np.abs(net.pos_W) <= siren_weight_limit("first", 2, 10.0, c))
-    for W in net.hidden_W:
-        assert np.all(np.abs(W) <= siren_weight_limit("hidden", W.shape[0], 2.0, c))
+    pos = net.positional_embedding
+    assert isinstance(pos, SIRENPositionalEmbeddingND) and pos.omega_0 == 10.0
+    assert pos.linear.weight.shape == (16, 2)
+    assert np.all(np.abs(pos.linear.weight) <= siren_weight_limit("first", 2, 10.0, c))
+    assert len(net.hidden_linears) == 2 and net.sine.omega == 2.0
+    for lin in net.hidden_linears:
+        assert isinstance(lin, eqx.nn.Linear)
+        assert np.all(np.abs(lin.weight) <= siren_weight_limit("hidden", lin.in_features, 2.0, c))
     wang = math.sqrt(1 / 32)
-    assert np.all(np.abs(net.out_W) <= wang * siren_weight_limit("hidden", 32, 2.0, c))
+    W_out = net.out_linear.weight
+    assert np.all(np.abs(W_out) <= wang * siren_weight_limit("hidden", 32, 2.0, c))
+    assert np.all(net.out_linear.bias == 0)
     # the same draw for another cache size differs exactly by the Wang factor
     other = _net(key, hidden_omega_0=2.0, L_cache=(16, 16))
-    assert_close(other.out_W, net.out_W * math.sqrt(32 / 256), rtol=1e-12, atol=0)
-    assert_close(other.hidden_W[0], net.hidden_W[0], rtol=0, atol=0)
+    assert_close(other.out_linear.weight, W_out * math.sqrt(32 / 256), rtol=1e-12, atol=0)
+    assert_close(other.hidden_linears[0].weight, net.hidden_linears[0].weight, rtol=0, atol=0)
     no_bias = _net(key, use_bias=False)
-    assert no_bias.pos_b is None and no_bias.hidden_b is None and no_bias.out_b is None
+    assert no_bias.positional_embedding.linear.bias is None
+    assert all(lin.bias is None for lin in no_bias.hidden_linears)
+    assert no_bias.out_linear.bias is None
     assert no_bias((4, 4))[0].shape == (1, 7, 7, 4)
+    # the forward pass is the documented composition of the named layers
+    h, grid = net.positional_embedding((3, 2))
+    for lin in net.hidden_linears:
+        h = net.sine(h @ lin.weight.T + lin.bias)
+    expected = h @ net.out_linear.weight.T + net.out_linear.bias
+    assert_close(net((3, 2))[0], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_page_positional_constructor_default_key_and_ignored_conditioning():
+    """The reference page's signature, no key: the documented default key(0)."""
+    net = SIRENKernelND(4, 2, 32, 3, 16, 10.0, 8, True)
+    same = SIRENKernelND(4, 2, 32, 3, 16, 10.0, 8, True, key=jax.random.key(0))
+    assert_close(net((5, 5))[0], same((5, 5))[0], rtol=0, atol=0)
+    # conditioning given to a kernel without a FiLM generator is ignored
+    kernel, _ = net((5, 5), jnp.ones((3, 7)))
+    assert kernel.shape == (1, 9, 9, 4)
+    assert_close(kernel, net((5, 5))[0], rtol=0, atol=0)
+    emb = SIRENPositionalEmbeddingND(2, 16, 8, 10.0)
+    assert emb((4, 4))[0].shape == (1, 7, 7, 16) and emb.use_bias
 
 
 def test_flop_count_against_a_hand_count(key):
@@ -148,13 +182,11 @@ def test_conv_layer_jit_vmap_grad(key):
 
     y, per_item, g = run(conv)
     assert_close(per_item, y, rtol=1e-10, atol=1e-10)
-    assert float(jnp.abs(g.kernel_net.out_W).max()) > 0
+    assert float(jnp.abs(g.kernel_net.out_linear.weight).max()) > 0
     assert float(jnp.abs(g.kernel_net.film_generator.layers[-1].W).max()) > 0
 
 
 def test_kernel_errors(key):
-    with pytest.raises(ValueError, match="has no FiLM generator"):
-        _net(key)((4, 4), jnp.ones((2, 3)))
     with pytest.raises(ValueError, match="embedding_dim == mlp_hidden_dim"):
         _net(key, film_cfg={"cond_dim": 3}, film_after_pos_embed=True)
     with pytest.raises(ValueError, match="needs a `film_cfg`"):

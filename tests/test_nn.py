@@ -245,3 +245,25 @@ def test_hypersiren_wrong_mu_length_names_mu(key):
     last = LastLayerNIF.init(1, 8, 1, depth=2, rank=2, param_features=2, key=key)
     with pytest.raises(ValueError, match=r"`mu` passed to LastLayerNIF has P = 1 parameters"):
         last(jnp.zeros((3, 1)), jnp.zeros(1))
+
+
+def test_paper_readout_init_is_the_hidden_rule(key):
+    """readout_init="paper": the readout is U(+-sqrt(c/d)/omega), the SIREN paper's code."""
+    omega = 30.0
+    wide = SIREN.init(2, 256, 3, depth=3, key=key, hidden_omega=omega)
+    paper = SIREN.init(2, 256, 3, depth=3, key=key, hidden_omega=omega, readout_init="paper")
+    a = math.sqrt(6.0 / 256) / omega
+    W = np.asarray(paper.layers[-1].W)
+    assert np.abs(W).max() <= a and np.abs(W).max() > 0.95 * a
+    # the same draw, scaled by 1/omega; the other layers are untouched
+    assert_close(paper.layers[-1].W, wide.layers[-1].W / omega, rtol=1e-12, atol=0)
+    assert_close(paper.layers[-1].b, wide.layers[-1].b, rtol=0, atol=0)
+    for p, w in zip(paper.layers[:-1], wide.layers[:-1], strict=True):
+        assert_close(p.W, w.W, rtol=0, atol=0)
+    assert siren_weight_limit("last", 256, omega, 6.0, readout_init="paper") == pytest.approx(a)
+    single = SirenDense.init(256, 1, key=key, layer_type="last", omega=omega, readout_init="paper")
+    assert float(jnp.abs(single.W).max()) <= a
+    with pytest.raises(ValueError, match="`readout_init` must be 'wide'"):
+        SIREN.init(2, 8, 1, depth=2, key=key, readout_init="outermost")
+    with pytest.raises(ValueError, match="`readout_init`"):
+        siren_weight_limit("last", 8, 30.0, 6.0, readout_init="narrow")

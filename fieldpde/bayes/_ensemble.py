@@ -106,7 +106,10 @@ def ensemble_map(
         num_epochs: passes over the data. Without `batch_size` an epoch is one full-batch
             step; with it, $\lfloor n/|B|\rfloor$ steps over a fresh per-member shuffle.
         data: a tuple of arrays with a common leading axis of length $n$, e.g. ``(x, y)``.
-        seed: int or PRNG key; member $e$ uses its own split for init and shuffling.
+        seed: int or PRNG key. As in the reference library, member $e$ starts from
+            ``init_fn(key_e)`` with ``key_e = jax.random.split(jax.random.split(seed)[0],
+            E)[e]``; its minibatch shuffles and its `data_noise` draw from streams folded off
+            that key (``fold_in(key_e, 1)`` and ``fold_in(key_e, 2 + i)`` for array $i$).
         batch_size: minibatch size $|B|$ (``None``: all $n$).
         learning_rate: Adam's step size (when `optimizer` is None).
         prior_weight: $\lambda$, the multiplier of the log-prior.
@@ -154,10 +157,14 @@ def ensemble_map(
             raise ValueError(f"`batch_size` {batch} exceeds the number of data {n}")
     if optimizer is None:
         optimizer = optax.adam(positive_float("learning_rate", learning_rate))
-    keys = jax.random.split(as_key(seed, "seed"), ensemble_size)
-    init_keys = jax.vmap(lambda k: jax.random.fold_in(k, 0))(keys)
+    # The reference library's keys: init_key = split(seed)[0], member e starts from
+    # init_fn(split(init_key, E)[e]), so the notebook's seed gives the notebook's members.
+    # Member e's shuffles and data noise come from fold_in(keys[e], 1) and
+    # fold_in(keys[e], 2 + i), streams apart from its init key.
+    init_key = jax.random.split(as_key(seed, "seed"))[0]
+    keys = jax.random.split(init_key, ensemble_size)
     data_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
-    params = eqx.filter_vmap(init_fn)(init_keys)
+    params = eqx.filter_vmap(init_fn)(keys)
     trainable, static = eqx.partition(params, eqx.is_inexact_array)
     noise = _data_noise(data_noise, arrays, keys)
     sharding = member_sharding(ensemble_size, devices)

@@ -12,9 +12,10 @@ sites instead of holding them:
 
 Nothing is sampled for ``h`` or ``z``; the target weights of `BayesianHyperLinear` are
 generated, so inference cost scales with the generator, not the target network. The scope
-is ``pyrox_name`` when given, else the class name (`ConditionedINR` names each of its
-conditioners so that sites never clash). Call them inside a numpyro model or handler, e.g.
-``numpyro.handlers.seed``.
+is ``pyrox_name`` when given, else the class name; `ConditionedINR` names each of its
+conditioners from its init key (``"{Class}_{12 hex digits}"``), so that two conditioned
+fields built from different keys never clash and the names are the same in every run.
+Call them inside a numpyro model or handler, e.g. ``numpyro.handlers.seed``.
 """
 
 from typing import final
@@ -32,6 +33,7 @@ from ._conditioners import (
     film_apply,
     hyper_apply,
 )
+from ._pyrox import pyrox_method
 
 
 def normal_site(name: str, shape: tuple[int, ...], prior_std: float, dtype=None):
@@ -48,14 +50,14 @@ class AbstractBayesianConditioner(AbstractConditioner):
     """A conditioner whose generator is drawn at numpyro sites ``{scope}.<name>``."""
 
     prior_std: eqx.AbstractVar[float]
-    pyrox_name: eqx.AbstractVar[str | None]
 
     @property
     def scope(self) -> str:
-        return self.pyrox_name or type(self).__name__
+        """The prefix of the site names (`pyrox_scope`)."""
+        return self.pyrox_scope
 
     def _site(self, name: str, shape: tuple[int, ...], dtype) -> jnp.ndarray:
-        return normal_site(f"{self.scope}.{name}", shape, self.prior_std, dtype)
+        return normal_site(f"{self.pyrox_scope}.{name}", shape, self.prior_std, dtype)
 
 
 def _prior_std(value) -> float:
@@ -79,7 +81,6 @@ class BayesianConcatConditioner(AbstractBayesianConditioner):
     num_features: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)
     prior_std: float = eqx.field(static=True, default=1.0)
-    pyrox_name: str | None = eqx.field(static=True, default=None)
 
     @classmethod
     def init(
@@ -112,6 +113,7 @@ class BayesianConcatConditioner(AbstractBayesianConditioner):
     def for_layer(cls, width, cond_dim, *, key=None, pyrox_name=None, **kwargs):
         return cls.init(width, cond_dim, pyrox_name=pyrox_name, **kwargs)
 
+    @pyrox_method
     def __call__(self, h, z):
         h, z = check_hz(h, z, self.num_features, self.cond_dim, "BayesianConcatConditioner")
         c, k = self.num_features, self.cond_dim
@@ -138,7 +140,6 @@ class BayesianAffineModulation(AbstractBayesianConditioner):
     cond_dim: int = eqx.field(static=True)
     gamma_activation: GammaActivation = eqx.field(static=True, default="one_plus_tanh")
     prior_std: float = eqx.field(static=True, default=1.0)
-    pyrox_name: str | None = eqx.field(static=True, default=None)
 
     @classmethod
     def init(
@@ -174,6 +175,7 @@ class BayesianAffineModulation(AbstractBayesianConditioner):
     def for_layer(cls, width, cond_dim, *, key=None, pyrox_name=None, **kwargs):
         return cls.init(width, cond_dim, pyrox_name=pyrox_name, **kwargs)
 
+    @pyrox_method
     def __call__(self, h, z):
         h, z = check_hz(h, z, self.num_features, self.cond_dim, "BayesianAffineModulation")
         c, k = self.num_features, self.cond_dim
@@ -199,7 +201,6 @@ class BayesianHyperLinear(AbstractBayesianConditioner):
     target_out: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)
     prior_std: float = eqx.field(static=True, default=1.0)
-    pyrox_name: str | None = eqx.field(static=True, default=None)
 
     @property
     def num_features(self) -> int:
@@ -239,6 +240,7 @@ class BayesianHyperLinear(AbstractBayesianConditioner):
     def for_layer(cls, width, cond_dim, *, key=None, pyrox_name=None, **kwargs):
         return cls.init(width, width, cond_dim, pyrox_name=pyrox_name, **kwargs)
 
+    @pyrox_method
     def __call__(self, h, z):
         h, z = check_hz(h, z, self.target_in, self.cond_dim, "BayesianHyperLinear")
         size = self.target_in * self.target_out + self.target_out

@@ -13,19 +13,19 @@ numpyro is imported when the model runs, not when `fieldpde.nn` is imported.
 """
 
 import math
-import secrets
 from typing import Any, final
 
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import last_axis, positive_float, positive_int
+from ._pyrox import PyroxModule, key_tag, pyrox_method
 from ._siren import SIREN, LayerType, SirenDense, siren_weight_limit
 
 
 @final
-class BayesianSIREN(eqx.Module):
+class BayesianSIREN(PyroxModule):
     r"""A SIREN with a regime-matched Normal prior on every weight and bias.
 
     Calling it inside a numpyro model (or under ``numpyro.handlers.seed``) samples the
@@ -60,7 +60,6 @@ class BayesianSIREN(eqx.Module):
     hidden_omega: float = eqx.field(static=True)
     c: float = eqx.field(static=True)
     prior_std: float = eqx.field(static=True)
-    pyrox_name: str = eqx.field(static=True)
 
     @classmethod
     def init(
@@ -75,8 +74,9 @@ class BayesianSIREN(eqx.Module):
         c: float = 6.0,
         prior_std: float = 1.0,
         pyrox_name: str | None = None,
+        key: PRNGKeyArray | None = None,
     ) -> "BayesianSIREN":
-        r"""Build a BayesianSIREN (no key: the weights are drawn when it runs).
+        r"""Build a BayesianSIREN (no key needed: the weights are drawn when it runs).
 
         Args:
             in_features, hidden_features, out_features: widths, as `SIREN.init`.
@@ -85,15 +85,17 @@ class BayesianSIREN(eqx.Module):
             hidden_omega: $\omega$ of the hidden layers.
             c: the Theorem-1 constant.
             prior_std: $\sigma_0 > 0$; 1 matches the Sitzmann init's variance.
-            pyrox_name: scope of the site names (default ``"BayesianSIREN_<hex>"``, unique
-                per model so that two models in one numpyro program do not clash).
+            pyrox_name: scope of the site names. Default: ``"BayesianSIREN"``, or with `key`
+                ``"BayesianSIREN_<12 hex digits of the key>"``; either way the same in every
+                run. Two models in one numpyro program need different names (or keys).
+            key: optional PRNG key, used only to derive a per-instance default name.
 
         Raises:
             ValueError: a non-positive size, omega, `c` or `prior_std`, or `depth` < 2.
         """
         depth = positive_int("depth", depth, minimum=2, hint="first layer plus linear readout")
         if pyrox_name is None:
-            pyrox_name = f"{cls.__name__}_{secrets.token_hex(6)}"
+            pyrox_name = cls.__name__ if key is None else f"{cls.__name__}_{key_tag(key, 0)}"
         if not isinstance(pyrox_name, str) or not pyrox_name:
             raise ValueError(f"`pyrox_name` must be a non-empty string, got {pyrox_name!r}")
         return cls(
@@ -133,7 +135,7 @@ class BayesianSIREN(eqx.Module):
     def site_names(self) -> tuple[str, ...]:
         """The numpyro site names, ``W`` then ``b`` for each layer."""
         return tuple(
-            f"{self.pyrox_name}.layer_{i}.{p}" for i in range(self.depth) for p in ("W", "b")
+            f"{self.pyrox_scope}.layer_{i}.{p}" for i in range(self.depth) for p in ("W", "b")
         )
 
     def sample_sites(self) -> dict[str, Array]:
@@ -148,7 +150,7 @@ class BayesianSIREN(eqx.Module):
         ):
             for name, shape, scale in (("W", (d_in, d_out), s_w), ("b", (d_out,), s_b)):
                 prior = dist.Normal(jnp.zeros((), dtype), jnp.asarray(scale, dtype))
-                site = f"{self.pyrox_name}.layer_{i}.{name}"
+                site = f"{self.pyrox_scope}.layer_{i}.{name}"
                 values[site] = numpyro.sample(site, prior.expand(shape).to_event(len(shape)))
         return values
 
@@ -159,8 +161,8 @@ class BayesianSIREN(eqx.Module):
             raise ValueError(f"`values` lacks the sites {missing}; expected {self.site_names}")
         layers = []
         for i, (d_in, d_out, regime, omega) in enumerate(self._layers()):
-            W = jnp.asarray(values[f"{self.pyrox_name}.layer_{i}.W"])
-            b = jnp.asarray(values[f"{self.pyrox_name}.layer_{i}.b"])
+            W = jnp.asarray(values[f"{self.pyrox_scope}.layer_{i}.W"])
+            b = jnp.asarray(values[f"{self.pyrox_scope}.layer_{i}.b"])
             if W.shape != (d_in, d_out) or b.shape != (d_out,):
                 raise ValueError(
                     f"site layer_{i} of {self.pyrox_name!r} must have W of shape "
@@ -178,10 +180,11 @@ class BayesianSIREN(eqx.Module):
             )
         values = {}
         for i, layer in enumerate(net.layers):
-            values[f"{self.pyrox_name}.layer_{i}.W"] = layer.W
-            values[f"{self.pyrox_name}.layer_{i}.b"] = layer.b
+            values[f"{self.pyrox_scope}.layer_{i}.W"] = layer.W
+            values[f"{self.pyrox_scope}.layer_{i}.b"] = layer.b
         return values
 
+    @pyrox_method
     def __call__(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch m"]:
         x = last_axis("x", x, self.in_features, "BayesianSIREN")
         return self.to_siren(self.sample_sites())(x)

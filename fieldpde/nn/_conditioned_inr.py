@@ -8,7 +8,13 @@ $$h_0 = c_0(\ell_0(x), z), \quad h_i = c_i(\ell_i(h_{i-1}), z), \quad
 so with FiLM conditioners this is the FiLM-SIREN
 $h_i = \gamma_i(z) \odot \sin(\omega_i(W_i h_{i-1} + b_i)) + \beta_i(z)$.
 ``mode="input"`` instead feeds $[x \,|\, z]$ to the inner network (which must then take
-$d + K$ inputs), for networks without a ``layers`` sequence.
+$d + K$ inputs), for networks without a ``layers`` sequence such as an `eqx.nn.MLP`; the
+inner network is called on one point at a time (``jax.vmap`` over the points).
+
+Conditioner ``i`` is named ``f"{pyrox_name}.layer_{i}"`` when the field has a
+``pyrox_name``, else ``f"{Class}_{hex}"`` with ``hex`` 12 hexadecimal digits of its init key,
+so a Bayesian conditioner's numpyro sites are distinct between fields built from different
+keys and identical from run to run.
 """
 
 from typing import Any, Literal, final
@@ -21,6 +27,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from .._checks import as_key, positive_int
 from ._cond_shapes import flatten_xz
 from ._conditioners import AbstractConditioner
+from ._pyrox import PyroxModule, key_tag, pyrox_method
 
 ConditionedMode = Literal["feature", "input"]
 
@@ -33,7 +40,7 @@ def _in_features(inner: Any) -> int | None:
 
 
 @final
-class ConditionedINR(eqx.Module):
+class ConditionedINR(PyroxModule):
     """A conditioned field ``(x, z) -> y`` built around an inner network.
 
     Called as ``field(x, z)`` with ``x`` of shape ``(d,)`` or ``(..., d)`` and ``z`` of shape
@@ -45,6 +52,7 @@ class ConditionedINR(eqx.Module):
         conditioners: one conditioner per non-readout layer (empty in input mode).
         cond_dim: context size $K$.
         mode: ``"feature"`` or ``"input"``.
+        pyrox_name: the numpyro scope prefix of the conditioners (or None).
 
     Example:
         >>> import jax.random as jr, jax.numpy as jnp
@@ -54,20 +62,27 @@ class ConditionedINR(eqx.Module):
         ...     inner, conditioner_cls=AffineModulation, cond_dim=4, key=jr.key(1))
         >>> field(jnp.ones((10, 2)), jnp.ones((10, 4))).shape, field(jnp.ones(2), jnp.ones(4)).shape
         ((10, 1), (1,))
+
+        Input mode around an `eqx.nn.MLP` of $d + K$ inputs:
+
+        >>> import equinox as eqx
+        >>> mlp = eqx.nn.MLP(in_size=2 + 4, out_size=1, width_size=16, depth=2, key=jr.key(2))
+        >>> field = ConditionedINR.init(mlp, cond_dim=4, key=jr.key(3), mode="input")
+        >>> field(jnp.ones((10, 2)), jnp.ones(4)).shape
+        (10, 1)
     """
 
     inner: Any
     conditioners: tuple[AbstractConditioner, ...]
     cond_dim: int = eqx.field(static=True)
     mode: ConditionedMode = eqx.field(static=True, default="feature")
-    pyrox_name: str | None = eqx.field(static=True, default=None)
 
     @classmethod
     def init(
         cls,
         inner: Any,
         *,
-        conditioner_cls: type[AbstractConditioner],
+        conditioner_cls: type[AbstractConditioner] | None = None,
         cond_dim: int,
         key: PRNGKeyArray,
         mode: ConditionedMode = "feature",
@@ -76,23 +91,27 @@ class ConditionedINR(eqx.Module):
     ) -> "ConditionedINR":
         """Wrap `inner`, building one `conditioner_cls` per non-readout layer.
 
-        Conditioner ``i`` is scoped ``f"{pyrox_name}.layer_{i}"`` (or
-        ``f"{ConditionerClass}_{i}"`` without `pyrox_name`), so Bayesian conditioners get
-        distinct numpyro sites.
+        Conditioner ``i`` is built by ``conditioner_cls.for_layer`` with the ``i``-th key of
+        ``jax.random.split(key, len(inner.layers) - 1)`` and scoped
+        ``f"{pyrox_name}.layer_{i}"`` (or, without `pyrox_name`,
+        ``f"{ConditionerClass}_{hex}"`` with 12 hex digits of that key; ``_{i}`` when the key
+        is traced, e.g. under ``jax.vmap``), so Bayesian conditioners of different fields
+        get distinct numpyro sites and the same ones in every run.
 
         Args:
-            inner: network with a ``layers`` sequence (feature mode) or any callable
-                ``(..., d + K) -> (..., m)`` (input mode).
-            conditioner_cls: a conditioner class (`AffineModulation`, `HyperLinear`, ...).
+            inner: network with a ``layers`` sequence (feature mode) or any callable of one
+                point ``(d + K,) -> (m,)`` (input mode; it is vmapped over the points).
+            conditioner_cls: a conditioner class (`AffineModulation`, `HyperLinear`, ...);
+                required in feature mode, unused in input mode.
             cond_dim: context size $K$.
-            key: PRNG key, split once per conditioner.
+            key: PRNG key, split once per conditioner (unused in input mode).
             mode: ``"feature"`` (conditioner after every hidden layer) or ``"input"``.
             pyrox_name: optional numpyro scope prefix.
             **conditioner_kwargs: forwarded to each conditioner's constructor.
 
         Raises:
             ValueError: unknown `mode`, bad `cond_dim`, or an inner network with no layers.
-            TypeError: `conditioner_cls` is not a conditioner class.
+            TypeError: `conditioner_cls` is not a conditioner class (feature mode).
         """
         key = as_key(key)
         cond_dim = positive_int("cond_dim", cond_dim)
@@ -118,8 +137,11 @@ class ConditionedINR(eqx.Module):
         keys = jax.random.split(key, len(layers) - 1)
         conditioners = []
         for i, (layer, k) in enumerate(zip(layers[:-1], keys, strict=True)):
-            width = layer.W.shape[-1] if hasattr(layer, "W") else layer.out_features
-            name = f"{pyrox_name}.layer_{i}" if pyrox_name else f"{conditioner_cls.__name__}_{i}"
+            width = layer.out_features
+            if pyrox_name:
+                name = f"{pyrox_name}.layer_{i}"
+            else:
+                name = f"{conditioner_cls.__name__}_{key_tag(k, i)}"
             conditioners.append(
                 conditioner_cls.for_layer(
                     width, cond_dim, key=k, pyrox_name=name, **conditioner_kwargs
@@ -140,6 +162,7 @@ class ConditionedINR(eqx.Module):
             n -= self.cond_dim
         return n
 
+    @pyrox_method
     def __call__(self, x: Float[Array, "*batch d"], z: Float[Array, "*batch k"]) -> Array:
         d = self.in_features
         if d is None:  # an opaque inner network in input mode: trust the caller's `x`
@@ -148,7 +171,7 @@ class ConditionedINR(eqx.Module):
         if self.mode == "input":
             if z2.ndim == 1:
                 z2 = jnp.broadcast_to(z2, x2.shape[:-1] + z2.shape)
-            y = self.inner(jnp.concatenate([x2, z2], axis=-1))
+            y = jax.vmap(self.inner)(jnp.concatenate([x2, z2], axis=-1))
         else:
             layers = self.inner.layers
             h = x2

@@ -11,11 +11,16 @@ Three patterns cover the literature (Perez et al. 2018; Ha et al. 2017; Pan et a
 All share one contract: ``h`` has shape ``(C,)`` or ``(N, C)``; ``z`` has shape ``(K,)``
 (one context shared by every row) or ``(N, K)`` (one context per row). Anything else is a
 `ValueError` that names the argument.
+
+The learned maps are `equinox.nn.Linear` layers, as the reference API names them
+(`ConcatConditioner.proj`, `AffineModulation.generator`, `HyperLinear.generator`); the
+read-only ``W`` / ``b`` properties give them in the $zW + b$ orientation. The FiLM and
+hypernetwork generators start with a zero bias, so a FiLM layer is the identity at $z = 0$
+and a hypernetwork's generated map starts near zero.
 """
 
 import abc
-import math
-from typing import Literal, final
+from typing import Any, Literal, final
 
 import equinox as eqx
 import jax
@@ -24,16 +29,20 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import as_key, positive_float, positive_int
 from ._cond_shapes import check_hz
+from ._pyrox import PyroxModule
 
 GammaActivation = Literal["one_plus_tanh", "exp", "softplus", "identity"]
 _GAMMAS = ("one_plus_tanh", "exp", "softplus", "identity")
 
 
-class AbstractConditioner(eqx.Module):
+class AbstractConditioner(PyroxModule):
     """A layer ``(h, z) -> y`` with ``h.shape[-1] == num_features``, ``z.shape[-1] == cond_dim``.
 
-    Concrete conditioners implement `__call__` and the `for_layer` constructor that
-    `ConditionedINR` uses to put one after a layer of a given width.
+    A concrete conditioner declares ``num_features`` and ``cond_dim`` and implements
+    ``__call__``; that is all it needs. `for_layer` is how `ConditionedINR` builds one after
+    a layer of a given width: the default calls ``cls(num_features=width,
+    cond_dim=cond_dim, pyrox_name=pyrox_name, **kwargs)``; a class with another constructor
+    (an ``init`` taking a key, say) overrides it.
 
     Attributes:
         num_features: the width of ``h`` (abstract: a concrete class declares the field).
@@ -48,12 +57,11 @@ class AbstractConditioner(eqx.Module):
         ...     cond_dim: int
         ...     def __call__(self, h, z):
         ...         return h + jnp.sum(z, axis=-1, keepdims=True)
-        ...     @classmethod
-        ...     def for_layer(cls, width, cond_dim, *, key, pyrox_name=None, **kwargs):
-        ...         return cls(width, cond_dim)
-        >>> shift = Shift.for_layer(4, 2, key=None, pyrox_name=None)
+        >>> shift = Shift(4, 2)
         >>> shift(jnp.zeros(4), jnp.array([1.0, 2.0])).tolist()
         [3.0, 3.0, 3.0, 3.0]
+        >>> Shift.for_layer(8, 2, key=None, pyrox_name=None).num_features
+        8
     """
 
     num_features: eqx.AbstractVar[int]
@@ -64,24 +72,64 @@ class AbstractConditioner(eqx.Module):
         raise NotImplementedError
 
     @classmethod
-    @abc.abstractmethod
     def for_layer(
-        cls, width: int, cond_dim: int, *, key: PRNGKeyArray, pyrox_name: str | None, **kwargs
+        cls,
+        width: int,
+        cond_dim: int,
+        *,
+        key: PRNGKeyArray | None = None,
+        pyrox_name: str | None = None,
+        **kwargs: Any,
     ) -> "AbstractConditioner":
-        """Build a conditioner that maps activations of `width` features to `width` features."""
-        raise NotImplementedError
+        """Build a conditioner mapping activations of `width` features to `width` features.
+
+        Args:
+            width: the layer's width (the conditioner's ``num_features``).
+            cond_dim: the context size $K$.
+            key: a PRNG key for classes with random init (unused by the default).
+            pyrox_name: the numpyro scope of the conditioner's sites.
+            **kwargs: further constructor arguments.
+
+        Raises:
+            TypeError: the class's constructor does not take ``num_features`` and
+                ``cond_dim`` (override `for_layer` for such a class).
+        """
+        try:
+            return cls(num_features=width, cond_dim=cond_dim, pyrox_name=pyrox_name, **kwargs)
+        except TypeError as err:
+            raise TypeError(
+                f"{cls.__name__}.for_layer: the default builds cls(num_features=..., "
+                f"cond_dim=..., pyrox_name=..., **kwargs), which failed ({err}); define a "
+                "`for_layer` classmethod to build this conditioner after a layer of a given width"
+            ) from err
 
 
-def _uniform(key, shape, limit, dtype):
-    return jax.random.uniform(key, shape, dtype, -limit, limit)
-
-
-def _linear_init(key, n_in: int, n_out: int, dtype, scale: float = 1.0):
-    """The `eqx.nn.Linear` default: weight and bias uniform on $\\pm 1/\\sqrt{n_\\text{in}}$."""
+def linear_layer(
+    key: PRNGKeyArray,
+    n_in: int,
+    n_out: int,
+    dtype=None,
+    *,
+    weight_scale: float = 1.0,
+    zero_bias: bool = False,
+) -> eqx.nn.Linear:
+    """An `eqx.nn.Linear` with its default init (weight and bias
+    $\\mathcal{U}(\\pm 1/\\sqrt{n_\\text{in}})$), the weight scaled by `weight_scale` and
+    the bias optionally zeroed."""
     dtype = jnp.result_type(float) if dtype is None else dtype
-    lim = scale / math.sqrt(n_in)
-    wkey, bkey = jax.random.split(key)
-    return _uniform(wkey, (n_in, n_out), lim, dtype), _uniform(bkey, (n_out,), lim, dtype)
+    lin = eqx.nn.Linear(n_in, n_out, key=key, dtype=dtype)
+    if weight_scale != 1.0:
+        lin = eqx.tree_at(lambda m: m.weight, lin, lin.weight * weight_scale)
+    if zero_bias:
+        lin = eqx.tree_at(lambda m: m.bias, lin, jnp.zeros_like(_bias(lin)))
+    return lin
+
+
+def linear_from(W: Array, b: Array) -> eqx.nn.Linear:
+    """The `eqx.nn.Linear` computing $zW + b$ (``W`` of shape ``(n_in, n_out)``)."""
+    W, b = jnp.asarray(W), jnp.asarray(b)
+    lin = eqx.nn.Linear(W.shape[0], W.shape[1], key=jax.random.key(0), dtype=W.dtype)
+    return eqx.tree_at(lambda m: (m.weight, m.bias), lin, (W.T, b))
 
 
 def concat_apply(W, b, h, z):
@@ -120,10 +168,27 @@ def hyper_apply(W, b, h, z, target_in: int, target_out: int):
     return jnp.einsum("ni,nio->no", h, Wt) + bt
 
 
-def _check_gamma(gamma_activation) -> str:
+def _check_gamma(gamma_activation) -> GammaActivation:
     if gamma_activation not in _GAMMAS:
         raise ValueError(f"`gamma_activation` must be one of {_GAMMAS}, got {gamma_activation!r}")
     return gamma_activation
+
+
+def _weight(lin: eqx.nn.Linear) -> Array:
+    """A linear layer's weight in the $zW + b$ orientation, ``(n_in, n_out)``."""
+    return lin.weight.T
+
+
+def _bias(lin: eqx.nn.Linear) -> Array:
+    if lin.bias is None:
+        raise ValueError("a conditioner's linear layer must have a bias (use_bias=True)")
+    return lin.bias
+
+
+def _key(key: PRNGKeyArray | None, owner: str) -> PRNGKeyArray:
+    if key is None:
+        raise TypeError(f"`key` is required to build a {owner} (its weights are random)")
+    return key
 
 
 @final
@@ -131,21 +196,26 @@ class ConcatConditioner(AbstractConditioner):
     """Concatenate the context to the activation, then one affine map: $y = [h|z]W + b$.
 
     Attributes:
-        W: weights, shape ``(num_features + cond_dim, num_features)``.
-        b: bias, shape ``(num_features,)``.
+        proj: the projection, an `eqx.nn.Linear` from ``num_features + cond_dim`` to
+            ``num_features`` features.
+        num_features: the width $C$ of ``h`` and of the output.
+        cond_dim: the width $K$ of ``z``.
+        pyrox_name: a numpyro scope name (stored only, as for the Bayesian twin).
+        W: ``proj``'s weight as ``(C + K, C)`` (read-only).
+        b: ``proj``'s bias, ``(C,)`` (read-only).
 
     Example:
         >>> import jax.random as jr, jax.numpy as jnp
         >>> layer = ConcatConditioner.init(num_features=8, cond_dim=4, key=jr.key(0))
         >>> layer(jnp.ones((5, 8)), jnp.ones((5, 4))).shape, layer(jnp.ones(8), jnp.ones(4)).shape
         ((5, 8), (8,))
+        >>> layer.proj.in_features, layer.proj.out_features
+        (12, 8)
     """
 
-    W: Float[Array, "ck c"]
-    b: Float[Array, " c"]
+    proj: eqx.nn.Linear
     num_features: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)
-    pyrox_name: str | None = eqx.field(static=True, default=None)
 
     @classmethod
     def init(
@@ -157,7 +227,7 @@ class ConcatConditioner(AbstractConditioner):
         pyrox_name: str | None = None,
         dtype=None,
     ) -> "ConcatConditioner":
-        """LeCun-uniform init of the projection (the `eqx.nn.Linear` default).
+        """The `eqx.nn.Linear` default init of the projection.
 
         Args:
             num_features: the width $C$ of ``h`` (and of the output).
@@ -173,12 +243,22 @@ class ConcatConditioner(AbstractConditioner):
         key = as_key(key)
         num_features = positive_int("num_features", num_features)
         cond_dim = positive_int("cond_dim", cond_dim)
-        W, b = _linear_init(key, num_features + cond_dim, num_features, dtype)
-        return cls(W=W, b=b, num_features=num_features, cond_dim=cond_dim, pyrox_name=pyrox_name)
+        proj = linear_layer(key, num_features + cond_dim, num_features, dtype)
+        return cls(proj=proj, num_features=num_features, cond_dim=cond_dim, pyrox_name=pyrox_name)
 
     @classmethod
-    def for_layer(cls, width, cond_dim, *, key, pyrox_name=None, **kwargs):
-        return cls.init(width, cond_dim, key=key, pyrox_name=pyrox_name, **kwargs)
+    def for_layer(cls, width, cond_dim, *, key=None, pyrox_name=None, **kwargs):
+        return cls.init(
+            width, cond_dim, key=_key(key, cls.__name__), pyrox_name=pyrox_name, **kwargs
+        )
+
+    @property
+    def W(self) -> Float[Array, "ck c"]:
+        return _weight(self.proj)
+
+    @property
+    def b(self) -> Float[Array, " c"]:
+        return _bias(self.proj)
 
     def __call__(self, h: Float[Array, "*n c"], z: Float[Array, "*n k"]) -> Float[Array, "*n c"]:
         h, z = check_hz(h, z, self.num_features, self.cond_dim, "ConcatConditioner")
@@ -193,29 +273,35 @@ class AffineModulation(AbstractConditioner):
     half, second half); $\gamma$ is then
 
     - ``"one_plus_tanh"`` (default): $1 + \tanh(\text{raw}_\gamma)$, so the layer is exactly
-      the identity when the generator output is zero (zero bias and $z = 0$);
+      the identity when the generator output is zero (zero bias, as at init, and $z = 0$);
     - ``"exp"``: $e^{\text{raw}_\gamma}$, strictly positive, with the closed-form
       `log_det` $= \sum \text{raw}_\gamma$ of the diagonal map $h \mapsto y$;
     - ``"softplus"``: $\log(1 + e^{\text{raw}_\gamma})$;
     - ``"identity"``: $\text{raw}_\gamma$.
 
     Attributes:
-        W: generator weights, shape ``(cond_dim, 2 * num_features)``.
-        b: generator bias, shape ``(2 * num_features,)``.
+        generator: the generator, an `eqx.nn.Linear` from ``cond_dim`` to
+            ``2 * num_features`` features.
+        num_features: the width $C$ of ``h`` and of the output.
+        cond_dim: the width $K$ of ``z``.
+        gamma_activation: how $\gamma$ is made from the generator output.
+        pyrox_name: a numpyro scope name (stored only, as for the Bayesian twin).
+        W: the generator's weight as ``(K, 2C)`` (read-only).
+        b: the generator's bias, ``(2C,)`` (read-only).
 
     Example:
         >>> import jax.random as jr, jax.numpy as jnp
         >>> film = AffineModulation.init(num_features=8, cond_dim=4, key=jr.key(0))
         >>> film(jnp.ones((5, 8)), jnp.ones((5, 4))).shape
         (5, 8)
+        >>> bool(jnp.all(film(jnp.ones(8), jnp.zeros(4)) == 1.0))  # identity at z = 0
+        True
     """
 
-    W: Float[Array, "k c2"]
-    b: Float[Array, " c2"]
+    generator: eqx.nn.Linear
     num_features: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)
     gamma_activation: GammaActivation = eqx.field(static=True, default="one_plus_tanh")
-    pyrox_name: str | None = eqx.field(static=True, default=None)
 
     @classmethod
     def init(
@@ -228,7 +314,7 @@ class AffineModulation(AbstractConditioner):
         pyrox_name: str | None = None,
         dtype=None,
     ) -> "AffineModulation":
-        """LeCun-uniform init of the generator (the `eqx.nn.Linear` default).
+        """The `eqx.nn.Linear` default init of the generator's weight, and a zero bias.
 
         Args:
             num_features: the width $C$ of ``h`` (and of the output).
@@ -246,10 +332,9 @@ class AffineModulation(AbstractConditioner):
         num_features = positive_int("num_features", num_features)
         cond_dim = positive_int("cond_dim", cond_dim)
         gamma_activation = _check_gamma(gamma_activation)
-        W, b = _linear_init(key, cond_dim, 2 * num_features, dtype)
+        generator = linear_layer(key, cond_dim, 2 * num_features, dtype, zero_bias=True)
         return cls(
-            W=W,
-            b=b,
+            generator=generator,
             num_features=num_features,
             cond_dim=cond_dim,
             gamma_activation=gamma_activation,
@@ -257,8 +342,18 @@ class AffineModulation(AbstractConditioner):
         )
 
     @classmethod
-    def for_layer(cls, width, cond_dim, *, key, pyrox_name=None, **kwargs):
-        return cls.init(width, cond_dim, key=key, pyrox_name=pyrox_name, **kwargs)
+    def for_layer(cls, width, cond_dim, *, key=None, pyrox_name=None, **kwargs):
+        return cls.init(
+            width, cond_dim, key=_key(key, cls.__name__), pyrox_name=pyrox_name, **kwargs
+        )
+
+    @property
+    def W(self) -> Float[Array, "k c2"]:
+        return _weight(self.generator)
+
+    @property
+    def b(self) -> Float[Array, " c2"]:
+        return _bias(self.generator)
 
     def __call__(self, h: Float[Array, "*n c"], z: Float[Array, "*n k"]) -> Float[Array, "*n c"]:
         h, z = check_hz(h, z, self.num_features, self.cond_dim, "AffineModulation")
@@ -302,8 +397,16 @@ class HyperLinear(AbstractConditioner):
     - ``z`` of shape ``(N, K)``: one $(W_t, b_t)$ per row.
 
     Attributes:
-        W: generator weights, shape ``(cond_dim, target_in * target_out + target_out)``.
-        b: generator bias, same trailing size.
+        generator: the generator, an `eqx.nn.Linear` from ``cond_dim`` to
+            ``target_in * target_out + target_out`` features.
+        target_in: the input width of the generated map (the width of ``h``).
+        target_out: the output width of the generated map.
+        cond_dim: the width $K$ of ``z``.
+        num_features: ``target_out``.
+        pyrox_name: a numpyro scope name (stored only, as for the Bayesian twin).
+        W: the generator's weight as ``(K, target_in * target_out + target_out)``
+            (read-only).
+        b: the generator's bias (read-only).
 
     Example:
         >>> import jax.random as jr, jax.numpy as jnp
@@ -313,12 +416,10 @@ class HyperLinear(AbstractConditioner):
         ((6, 8), (6, 8))
     """
 
-    W: Float[Array, "k p"]
-    b: Float[Array, " p"]
+    generator: eqx.nn.Linear
     target_in: int = eqx.field(static=True)
     target_out: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)
-    pyrox_name: str | None = eqx.field(static=True, default=None)
 
     @property
     def num_features(self) -> int:
@@ -337,17 +438,18 @@ class HyperLinear(AbstractConditioner):
         pyrox_name: str | None = None,
         dtype=None,
     ) -> "HyperLinear":
-        r"""The `eqx.nn.Linear` default init of the generator, scaled by `init_scale`.
+        r"""The `eqx.nn.Linear` default init of the generator's weight scaled by `init_scale`,
+        and a zero bias.
 
-        Generator entries are $\mathcal{U}(\pm s/\sqrt{K})$ with $s$ = `init_scale`, so
-        the generated weights start small (NIF's choice, 0.1).
+        Generator weights are $\mathcal{U}(\pm s/\sqrt{K})$ with $s$ = `init_scale`, so the
+        generated map starts small (NIF's choice, 0.1) and is zero at $z = 0$.
 
         Args:
             target_in: the input width of the generated map (the width of ``h``).
             target_out: the output width of the generated map.
             cond_dim: the width $K$ of ``z``.
             key: PRNG key of the generator.
-            init_scale: $s$, the scale of the generator's init.
+            init_scale: $s$, the scale of the generator's weights.
             pyrox_name: a numpyro scope name; a deterministic layer only stores it, so that it
                 and its Bayesian twin are built alike.
             dtype: parameter dtype (default: JAX's default float).
@@ -361,10 +463,11 @@ class HyperLinear(AbstractConditioner):
         cond_dim = positive_int("cond_dim", cond_dim)
         init_scale = positive_float("init_scale", init_scale)
         size = target_in * target_out + target_out
-        W, b = _linear_init(key, cond_dim, size, dtype, scale=init_scale)
+        generator = linear_layer(
+            key, cond_dim, size, dtype, weight_scale=init_scale, zero_bias=True
+        )
         return cls(
-            W=W,
-            b=b,
+            generator=generator,
             target_in=target_in,
             target_out=target_out,
             cond_dim=cond_dim,
@@ -372,8 +475,17 @@ class HyperLinear(AbstractConditioner):
         )
 
     @classmethod
-    def for_layer(cls, width, cond_dim, *, key, pyrox_name=None, **kwargs):
+    def for_layer(cls, width, cond_dim, *, key=None, pyrox_name=None, **kwargs):
+        key = _key(key, cls.__name__)
         return cls.init(width, width, cond_dim, key=key, pyrox_name=pyrox_name, **kwargs)
+
+    @property
+    def W(self) -> Float[Array, "k p"]:
+        return _weight(self.generator)
+
+    @property
+    def b(self) -> Float[Array, " p"]:
+        return _bias(self.generator)
 
     def generate(
         self, z: Float[Array, "*n k"]

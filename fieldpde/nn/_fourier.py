@@ -22,8 +22,10 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import as_key, last_axis, positive_float, positive_int
 from ..ops import sincos
+from ._bayesian_dense import DenseReparameterization
 from ._cond_shapes import flatten_xz
-from ._mlp import Dense
+from ._conditioners import linear_layer
+from ._pyrox import PyroxModule, pyrox_method
 
 
 def rff_features(x, W, lengthscale, phase=None):
@@ -37,26 +39,48 @@ def rff_features(x, W, lengthscale, phase=None):
 
 
 @final
-class RBFFourierFeatures(eqx.Module):
+class RBFFourierFeatures(PyroxModule):
     r"""Random Fourier features of the RBF kernel, ``(..., D) -> (..., 2M)``.
 
-    The frequencies $W \sim \mathcal{N}(0, I)$ are drawn once from `key` and held fixed
-    (gradients do not flow into them: they are random features); the lengthscale is
-    learnable, stored as its log.
+    Two ways to hold the frequencies, chosen by `init`:
+
+    - without a key (the reference API): $W \sim \mathcal{N}(0, I)$ and the lengthscale
+      $\ell \sim \text{LogNormal}(\log \ell_0, 1)$ are numpyro sample sites
+      ``{scope}.W`` (shape ``(in_features, n_features)``) and ``{scope}.lengthscale``, drawn
+      on every call under a seed handler (or learned under SVI / an ensemble of MAP fits);
+      the scope is `pyrox_name`, else ``"RBFFourierFeatures"``.
+    - with ``key=``: $W$ is drawn once from the key and held fixed (gradients do not flow
+      into it: random features); the lengthscale is learnable, stored as its log.
 
     Attributes:
-        W: frequencies, shape ``(in_features, n_features)``.
-        log_lengthscale: scalar $\log \ell$.
+        W: the fixed frequencies, shape ``(in_features, n_features)``, or None when sampled.
+        log_lengthscale: the learnable $\log \ell$, or None when sampled.
 
     Example:
         >>> import jax.random as jr, jax.numpy as jnp
-        >>> rff = RBFFourierFeatures.init(2, 16, key=jr.key(0), lengthscale=0.5)
-        >>> rff(jnp.zeros((5, 2))).shape
+        >>> from numpyro import handlers
+        >>> rff = RBFFourierFeatures.init(2, 16, lengthscale=0.5)
+        >>> with handlers.seed(rng_seed=0), handlers.trace() as tr:
+        ...     phi = rff(jnp.zeros((5, 2)))
+        >>> phi.shape, list(tr)
+        ((5, 32), ['RBFFourierFeatures.W', 'RBFFourierFeatures.lengthscale'])
+        >>> fixed = RBFFourierFeatures.init(2, 16, key=jr.key(0), lengthscale=0.5)
+        >>> fixed(jnp.zeros((5, 2))).shape  # no numpyro handler needed
         (5, 32)
     """
 
-    W: Float[Array, "d m"]
-    log_lengthscale: Float[Array, ""]
+    W: Float[Array, "d m"] | None
+    log_lengthscale: Float[Array, ""] | None
+    shape: tuple[int, int] | None = eqx.field(static=True, default=None)
+    init_lengthscale: float = eqx.field(static=True, default=1.0)
+
+    def __check_init__(self):
+        if self.W is None and self.shape is None:
+            raise ValueError(
+                "RBFFourierFeatures needs either fixed frequencies `W` or the `shape` "
+                "(in_features, n_features) of its sampled ones; build it with "
+                "RBFFourierFeatures.init"
+            )
 
     @classmethod
     def init(
@@ -64,44 +88,87 @@ class RBFFourierFeatures(eqx.Module):
         in_features: int,
         n_features: int,
         *,
-        key: PRNGKeyArray,
         lengthscale: float = 1.0,
+        key: PRNGKeyArray | None = None,
+        pyrox_name: str | None = None,
         dtype=None,
     ) -> "RBFFourierFeatures":
-        """Draw the frequencies.
+        r"""Sampled features (no key, the reference API) or fixed ones (with `key`).
 
         Args:
             in_features: the input dimension $D$.
             n_features: the number $M$ of frequencies (the output has $2M$ features).
-            key: PRNG key of the frequencies $W \\sim \\mathcal{N}(0, I)$.
-            lengthscale: the initial lengthscale $\\ell$ (learnable).
-            dtype: parameter dtype (default: JAX's default float).
+            lengthscale: $\ell_0$: the location of the lengthscale's prior (sampled), or the
+                initial lengthscale (fixed frequencies, learnable $\ell$).
+            key: PRNG key of fixed frequencies $W \sim \mathcal{N}(0, I)$; None (default)
+                makes $W$ and $\ell$ numpyro sample sites.
+            pyrox_name: the scope of the site names (default: the class name).
+            dtype: parameter dtype of fixed frequencies (default: JAX's default float).
 
         Raises:
             ValueError: a non-positive size or `lengthscale`.
         """
-        key = as_key(key)
+        key = None if key is None else as_key(key)
         in_features = positive_int("in_features", in_features)
         n_features = positive_int("n_features", n_features)
         lengthscale = positive_float("lengthscale", lengthscale)
+        if key is None:
+            return cls(
+                W=None,
+                log_lengthscale=None,
+                shape=(in_features, n_features),
+                init_lengthscale=lengthscale,
+                pyrox_name=pyrox_name,
+            )
         dtype = jnp.result_type(float) if dtype is None else dtype
         W = jax.random.normal(key, (in_features, n_features), dtype)
-        return cls(W=W, log_lengthscale=jnp.asarray(jnp.log(lengthscale), dtype))
+        log_ls = jnp.asarray(jnp.log(lengthscale), dtype)
+        return cls(W=W, log_lengthscale=log_ls, init_lengthscale=lengthscale, pyrox_name=pyrox_name)
+
+    @property
+    def sampled(self) -> bool:
+        """Whether `W` and the lengthscale are numpyro sites (built without a key)."""
+        return self.W is None
+
+    def _shape(self) -> tuple[int, int]:
+        if self.W is not None:
+            return self.W.shape[0], self.W.shape[1]
+        assert self.shape is not None  # __check_init__
+        return self.shape
 
     @property
     def in_features(self) -> int:
-        return self.W.shape[0]
+        return self._shape()[0]
 
     @property
     def n_features(self) -> int:
-        return self.W.shape[1]
+        return self._shape()[1]
 
     @property
     def lengthscale(self) -> Float[Array, ""]:
+        """The learnable lengthscale $e^{\\log \\ell}$ of fixed features.
+
+        Raises:
+            ValueError: for sampled features, whose lengthscale is a numpyro site.
+        """
+        if self.log_lengthscale is None:
+            raise ValueError(
+                "this RBFFourierFeatures samples its lengthscale (site "
+                f"{self.pyrox_scope}.lengthscale); read it from a numpyro trace"
+            )
         return jnp.exp(self.log_lengthscale)
 
+    @pyrox_method
     def __call__(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch m2"]:
+        import numpyro.distributions as dist
+
         x = last_axis("x", x, self.in_features, "RBFFourierFeatures")
+        if self.W is None:
+            prior_W = dist.Normal(jnp.zeros(self._shape(), x.dtype), 1.0).to_event(2)
+            W = self.pyrox_sample("W", prior_W)
+            loc = jnp.log(jnp.asarray(self.init_lengthscale, x.dtype))
+            ls = self.pyrox_sample("lengthscale", dist.LogNormal(loc, 1.0))
+            return rff_features(x, W, ls)
         return rff_features(x, jax.lax.stop_gradient(self.W), self.lengthscale)
 
 
@@ -135,7 +202,7 @@ class RandomKitchenSinks(eqx.Module):
             ValueError: a non-positive `out_features`.
         """
         out_features = positive_int("out_features", out_features)
-        dtype = rff.W.dtype
+        dtype = jnp.result_type(float) if rff.W is None else rff.W.dtype
         beta = jnp.zeros((2 * rff.n_features, out_features), dtype)
         return cls(rff=rff, beta=beta, bias=jnp.zeros((out_features,), dtype))
 
@@ -144,7 +211,7 @@ class RandomKitchenSinks(eqx.Module):
 
 
 @final
-class HyperFourierFeatures(eqx.Module):
+class HyperFourierFeatures(PyroxModule):
     r"""Fourier features whose $(W, b, \log\ell)$ come from a parameter net of the context.
 
     ``parameter_net(z)`` must return a flat vector of size
@@ -165,7 +232,6 @@ class HyperFourierFeatures(eqx.Module):
     in_features: int = eqx.field(static=True)
     n_features: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)
-    pyrox_name: str | None = eqx.field(static=True, default=None)
 
     @classmethod
     def init(
@@ -219,6 +285,7 @@ class HyperFourierFeatures(eqx.Module):
         log_ls = flat[..., -1]
         return W, phase, log_ls
 
+    @pyrox_method
     def __call__(self, x: Float[Array, "*batch d"], z: Float[Array, "*batch k"]) -> Array:
         x2, z2, batch = flatten_xz(x, z, self.in_features, self.cond_dim, "HyperFourierFeatures")
         if z2.ndim == 1:
@@ -234,8 +301,15 @@ class HyperFourierFeatures(eqx.Module):
 
 
 @final
-class ConditionedRFFNet(eqx.Module):
+class ConditionedRFFNet(PyroxModule):
     r"""Hyper-RFF: `HyperFourierFeatures` and a linear readout, $y = \phi(x;z)\beta + b$.
+
+    Attributes:
+        feat: the `HyperFourierFeatures`.
+        readout: an `eqx.nn.Linear` from ``2 * n_features`` to the outputs; for a Bayesian
+            readout put a `DenseReparameterization` there (``eqx.tree_at``), whose sites
+            then carry the priors.
+        pyrox_name: a numpyro scope name (stored only).
 
     Example:
         >>> import jax.random as jr, jax.numpy as jnp, equinox as eqx
@@ -245,11 +319,16 @@ class ConditionedRFFNet(eqx.Module):
         >>> net = ConditionedRFFNet.init(feat=feat, out_features=1, key=jr.key(1))
         >>> net(jnp.zeros((10, 1)), jnp.zeros((10, 4))).shape
         (10, 1)
+        >>> from numpyro import handlers
+        >>> bayes = eqx.tree_at(lambda n: n.readout, net, DenseReparameterization(64, 1))
+        >>> with handlers.seed(rng_seed=0), handlers.trace() as tr:
+        ...     y = bayes(jnp.zeros((10, 1)), jnp.zeros(4))
+        >>> y.shape, sorted(tr)
+        ((10, 1), ['DenseReparameterization.bias', 'DenseReparameterization.weight'])
     """
 
     feat: HyperFourierFeatures
-    readout: Dense
-    pyrox_name: str | None = eqx.field(static=True, default=None)
+    readout: eqx.nn.Linear | DenseReparameterization
 
     @classmethod
     def init(
@@ -273,12 +352,17 @@ class ConditionedRFFNet(eqx.Module):
         """
         key = as_key(key)
         out_features = positive_int("out_features", out_features)
-        readout = Dense.init(2 * feat.n_features, out_features, key=key, dtype=dtype)
+        readout = linear_layer(key, 2 * feat.n_features, out_features, dtype)
         return cls(feat=feat, readout=readout, pyrox_name=pyrox_name)
 
     @property
     def cond_dim(self) -> int:
         return self.feat.cond_dim
 
+    @pyrox_method
     def __call__(self, x: Float[Array, "*batch d"], z: Float[Array, "*batch k"]) -> Array:
-        return self.readout(self.feat(x, z))
+        phi = self.feat(x, z)
+        if isinstance(self.readout, DenseReparameterization):
+            return self.readout(phi)
+        out = phi @ self.readout.weight.T
+        return out if self.readout.bias is None else out + self.readout.bias

@@ -28,7 +28,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import as_key, as_numeric, positive_float, positive_int
 from ..ops import sin
-from ._conditioners import HyperLinear, hyper_apply
+from ._conditioners import HyperLinear, hyper_apply, linear_from
 from ._mlp import MLP
 from ._siren import SIREN, siren_weight_limit
 
@@ -79,7 +79,9 @@ def _calibrated_generator(key, d_in, d_out, cond_dim, a_w, init_scale, dtype) ->
         axis=1,
     )
     b = jnp.concatenate([u(k3, (n_w,), (1 - s) * a_w), u(k4, (d_out,), (1 - s) * a_b)])
-    return HyperLinear(W=W, b=b, target_in=d_in, target_out=d_out, cond_dim=cond_dim)
+    return HyperLinear(
+        generator=linear_from(W, b), target_in=d_in, target_out=d_out, cond_dim=cond_dim
+    )
 
 
 @final

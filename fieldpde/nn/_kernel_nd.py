@@ -17,7 +17,10 @@ to one $(\gamma, \beta)$ pair per hidden layer (plus one for the positional embe
 ``film_after_pos_embed=True``), $h_i \leftarrow \gamma_i \odot h_i + \beta_i$, making the
 kernel ``[B, *spatial, out_dim]`` instead of ``[1, *spatial, out_dim]``. Its readout starts
 at zero, so with $\gamma = 1 + \text{raw}$ the conditioned kernel equals the unconditioned
-one at init. `SIRENConvND` applies the kernel to a signal with FFTs.
+one at init. A kernel without a FiLM generator ignores a conditioning it is given. The
+layers are held as the reference API names them: `SIRENPositionalEmbeddingND` (the first
+layer), ``hidden_linears`` (`eqx.nn.Linear`), the ``sine`` activation and ``out_linear``.
+`SIRENConvND` applies the kernel to a signal with FFTs.
 """
 
 import math
@@ -33,6 +36,7 @@ from .._checks import as_key, positive_float, positive_int
 from ..ops import sin
 from ._mlp import Dense
 from ._siren import siren_weight_limit
+from ._siren_embedding import SIRENPositionalEmbeddingND, apply_linear, per_axis, uniform_linear
 
 
 @final
@@ -130,16 +134,23 @@ class KernelFiLMGenerator(eqx.Module):
         return total
 
 
-def _per_axis(name: str, value, data_dim: int) -> tuple[int, ...]:
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        values = tuple(value)
-        if len(values) != data_dim:
-            raise ValueError(
-                f"`{name}` must be an int or a sequence of data_dim={data_dim} ints, got {value!r}"
-            )
-    else:
-        values = (value,) * data_dim
-    return tuple(positive_int(name, v) for v in values)
+@final
+class Sine(eqx.Module):
+    """The activation $h \\mapsto \\sin(\\omega h)$ of a SIREN layer.
+
+    Attributes:
+        omega: the frequency $\\omega$.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> Sine(2.0)(jnp.array([0.0, jnp.pi / 4])).round(6).tolist()
+        [0.0, 1.0]
+    """
+
+    omega: float = eqx.field(static=True, default=1.0)
+
+    def __call__(self, h: Array) -> Array:
+        return sin(self.omega * h)
 
 
 @final
@@ -148,26 +159,38 @@ class SIRENKernelND(eqx.Module):
 
     Call ``kernel_net(seq_lens, conditioning=None)`` (alias `forward`) to get
     ``(kernel, grid)``: ``kernel`` of shape ``[1|B, *(2 L_i - 1), out_dim]`` and ``grid`` of
-    shape ``[1, *(2 L_i - 1), data_dim]``.
+    shape ``[1, *(2 L_i - 1), data_dim]``. The forward pass is
+    ``h = positional_embedding(seq_lens)``, then ``h = sine(linear(h))`` for each of
+    `hidden_linears` (FiLM-modulated when a generator exists and `conditioning` is given),
+    then ``out_linear(h)``.
+
+    Attributes:
+        positional_embedding: the first SIREN layer, a `SIRENPositionalEmbeddingND`.
+        hidden_linears: the ``num_layers - 1`` hidden `eqx.nn.Linear` layers.
+        sine: the hidden activation, $\\sin(\\omega_h \\cdot)$ with $\\omega_h$ =
+            ``hidden_omega_0``.
+        out_linear: the linear readout to ``out_dim`` channels (Wang-scaled at init).
+        film_generator: the `KernelFiLMGenerator`, or None without `film_cfg`.
+        num_film_layers: the number of FiLM-modulated layers.
 
     Example:
         >>> import jax.random as jr, jax.numpy as jnp
-        >>> net = SIRENKernelND(4, 2, 32, 3, 16, 10.0, 8, True, key=jr.key(0))
+        >>> net = SIRENKernelND(4, 2, 32, 3, 16, 10.0, 8, True)  # key defaults to key(0)
         >>> kernel, grid = net((8, 5))
-        >>> kernel.shape, grid.shape
-        ((1, 15, 9, 4), (1, 15, 9, 2))
+        >>> kernel.shape, grid.shape, len(net.hidden_linears)
+        ((1, 15, 9, 4), (1, 15, 9, 2), 2)
+        >>> net((8, 5), jnp.ones((6, 3)))[0].shape  # no FiLM generator: conditioning ignored
+        (1, 15, 9, 4)
         >>> film = SIRENKernelND(4, 2, 32, 3, 32, 10.0, 8, True, film_cfg={"cond_dim": 3},
         ...                      film_after_pos_embed=True, key=jr.key(0))
         >>> film((8, 5), jnp.ones((6, 3)))[0].shape
         (6, 15, 9, 4)
     """
 
-    pos_W: Float[Array, "d e"]
-    pos_b: Float[Array, " e"] | None
-    hidden_W: tuple[Array, ...]
-    hidden_b: tuple[Array, ...] | None
-    out_W: Float[Array, "h o"]
-    out_b: Float[Array, " o"] | None
+    positional_embedding: SIRENPositionalEmbeddingND
+    hidden_linears: tuple[eqx.nn.Linear, ...]
+    sine: Sine
+    out_linear: eqx.nn.Linear
     film_generator: KernelFiLMGenerator | None
     out_dim: int = eqx.field(static=True)
     data_dim: int = eqx.field(static=True)
@@ -194,7 +217,7 @@ class SIRENKernelND(eqx.Module):
         film_cfg: Mapping[str, Any] | None = None,
         film_after_pos_embed: bool = False,
         *,
-        key: PRNGKeyArray,
+        key: PRNGKeyArray | None = None,
         c: float = 6.0,
         dtype=None,
     ):
@@ -216,14 +239,16 @@ class SIRENKernelND(eqx.Module):
                 count and width, e.g. ``{"cond_dim": 8, "hidden_dim": 64, "depth": 2}``.
             film_after_pos_embed: also modulate the positional embedding (needs
                 ``embedding_dim == mlp_hidden_dim``).
-            key: PRNG key.
+            key: PRNG key of every weight. Optional so that the reference API's positional
+                constructor works; the default is ``jax.random.key(0)``, so two kernels
+                built without a key are identical: pass distinct keys for distinct kernels.
             c: the SIREN Theorem-1 constant.
+            dtype: parameter dtype (default: JAX's default float).
 
         Raises:
             ValueError: bad sizes or frequencies, ``L_cache`` of the wrong length or < 2,
                 ``film_after_pos_embed`` without FiLM or with mismatched widths.
         """
-        key = as_key(key)
         self.out_dim = positive_int("out_dim", out_dim)
         self.data_dim = positive_int("data_dim", data_dim)
         self.mlp_hidden_dim = positive_int("mlp_hidden_dim", mlp_hidden_dim)
@@ -231,7 +256,7 @@ class SIRENKernelND(eqx.Module):
         self.embedding_dim = positive_int("embedding_dim", embedding_dim)
         self.omega_0 = positive_float("omega_0", omega_0)
         self.hidden_omega_0 = positive_float("hidden_omega_0", hidden_omega_0)
-        self.L_cache = _per_axis("L_cache", L_cache, self.data_dim)
+        self.L_cache = per_axis("L_cache", L_cache, self.data_dim)
         if min(self.L_cache) < 2:
             raise ValueError(f"`L_cache` must be >= 2 on every axis, got {L_cache!r}")
         self.use_bias = bool(use_bias)
@@ -244,28 +269,30 @@ class SIRENKernelND(eqx.Module):
                     "`film_after_pos_embed=True` needs embedding_dim == mlp_hidden_dim, got "
                     f"{self.embedding_dim} and {self.mlp_hidden_dim}"
                 )
+        key = jax.random.key(0) if key is None else as_key(key)
         dtype = jnp.result_type(float) if dtype is None else dtype
-        keys = iter(jax.random.split(key, 2 * self.num_layers + 4))
-
-        def uniform(shape, limit):
-            return jax.random.uniform(next(keys), shape, dtype, -limit, limit)
-
-        d, e, h = self.data_dim, self.embedding_dim, self.mlp_hidden_dim
-        self.pos_W = uniform((d, e), siren_weight_limit("first", d, self.omega_0, c))
-        self.pos_b = uniform((e,), 1 / math.sqrt(d)) if self.use_bias else None
+        k_pos, k_hidden, k_out, k_film = jax.random.split(key, 4)
+        e, h = self.embedding_dim, self.mlp_hidden_dim
+        self.positional_embedding = SIRENPositionalEmbeddingND(
+            self.data_dim, e, self.L_cache, self.omega_0, self.use_bias, key=k_pos, dtype=dtype
+        )
         sizes = [e] + [h] * (self.num_layers - 1)
-        hidden_W, hidden_b = [], []
-        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
-            hidden_W.append(
-                uniform((n_in, n_out), siren_weight_limit("hidden", n_in, self.hidden_omega_0, c))
-            )
-            hidden_b.append(uniform((n_out,), 1 / math.sqrt(n_in)))
-        self.hidden_W = tuple(hidden_W)
-        self.hidden_b = tuple(hidden_b) if self.use_bias else None
+        hidden = []
+        for k, n_in, n_out in zip(
+            jax.random.split(k_hidden, self.num_layers - 1), sizes[:-1], sizes[1:], strict=True
+        ):
+            w_lim = siren_weight_limit("hidden", n_in, self.hidden_omega_0, c)
+            b_lim = 1 / math.sqrt(n_in) if self.use_bias else None
+            hidden.append(uniform_linear(k, n_in, n_out, w_lim, b_lim, dtype))
+        self.hidden_linears = tuple(hidden)
+        self.sine = Sine(self.hidden_omega_0)
         wang = math.sqrt(1.0 / math.prod(self.L_cache))
         limit = siren_weight_limit("hidden", h, self.hidden_omega_0, c)
-        self.out_W = wang * uniform((h, self.out_dim), limit)
-        self.out_b = jnp.zeros((self.out_dim,), dtype) if self.use_bias else None
+        # the readout: hidden-layer rule scaled by the Wang factor, zero bias
+        out = uniform_linear(
+            k_out, h, self.out_dim, wang * limit, 0.0 if self.use_bias else None, dtype
+        )
+        self.out_linear = out
         if film_cfg is None:
             self.film_generator = None
         else:
@@ -275,7 +302,7 @@ class SIRENKernelND(eqx.Module):
             self.film_generator = KernelFiLMGenerator.init(
                 num_film_layers=self.num_film_layers,
                 film_dim=h,
-                key=next(keys),
+                key=k_film,
                 dtype=dtype,
                 **cfg,
             )
@@ -287,27 +314,24 @@ class SIRENKernelND(eqx.Module):
 
     def grid(self, seq_lens: Sequence[int]) -> Float[Array, "1 *spatial d"]:
         """Relative offsets $k/(L_{\\text{cache},i} - 1)$, $|k| < L_i$, on each axis."""
-        seq_lens = _per_axis("seq_lens", seq_lens, self.data_dim)
-        axes = [
-            jnp.arange(-(n - 1), n, dtype=self.pos_W.dtype) / (lc - 1)
-            for n, lc in zip(seq_lens, self.L_cache, strict=True)
-        ]
-        mesh = jnp.stack(jnp.meshgrid(*axes, indexing="ij"), axis=-1)
-        return mesh[None]
+        return self.positional_embedding.grid(seq_lens)
 
     def __call__(
         self, seq_lens: Sequence[int], conditioning: Float[Array, "b c"] | None = None
     ) -> tuple[Float[Array, "b *spatial o"], Float[Array, "1 *spatial d"]]:
-        grid = self.grid(seq_lens)
+        """The kernel on the grid for inputs of lengths `seq_lens`, and that grid.
+
+        Args:
+            seq_lens: the input's length on each axis.
+            conditioning: ``[B, cond_dim]`` for FiLM modulation, which makes the kernel
+                ``[B, ...]``. A kernel without a FiLM generator ignores it (its kernel does
+                not depend on the input) and returns ``[1, ...]``.
+        """
+        h, grid = self.positional_embedding(seq_lens)  # [1, *spatial, e]
         spatial = grid.shape[1:-1]
-        x = grid.reshape(-1, self.data_dim)
+        h = h.reshape(1, -1, self.embedding_dim)
         gammas = betas = None
-        if conditioning is not None:
-            if self.film_generator is None:
-                raise ValueError(
-                    "`conditioning` was given but this SIRENKernelND has no FiLM generator; "
-                    "build it with `film_cfg={'cond_dim': ...}`"
-                )
+        if conditioning is not None and self.film_generator is not None:
             gammas, betas = self.film_generator(conditioning)
         film = 0
 
@@ -316,22 +340,13 @@ class SIRENKernelND(eqx.Module):
                 return h
             return gammas[i][:, None, :] * h + betas[i][:, None, :]
 
-        z = x @ self.pos_W
-        if self.pos_b is not None:
-            z = z + self.pos_b
-        h = sin(self.omega_0 * z)[None]  # [1, G, e]
         if self.film_after_pos_embed:
             h = modulate(h, film)
             film += 1
-        for i, W in enumerate(self.hidden_W):
-            z = h @ W
-            if self.hidden_b is not None:
-                z = z + self.hidden_b[i]
-            h = modulate(sin(self.hidden_omega_0 * z), film)
+        for linear in self.hidden_linears:
+            h = modulate(self.sine(apply_linear(linear, h)), film)
             film += 1
-        k = h @ self.out_W
-        if self.out_b is not None:
-            k = k + self.out_b
+        k = apply_linear(self.out_linear, h)
         return k.reshape((k.shape[0],) + spatial + (self.out_dim,)), grid
 
     forward = __call__
@@ -346,11 +361,11 @@ class SIRENKernelND(eqx.Module):
         """
         if inference and self.film_generator is None:
             return 0
-        grid_lens = _per_axis("grid_lens", grid_lens, self.data_dim)
+        grid_lens = per_axis("grid_lens", grid_lens, self.data_dim)
         G = math.prod(2 * n - 1 for n in grid_lens)
         d, e, h, o = self.data_dim, self.embedding_dim, self.mlp_hidden_dim, self.out_dim
         total = 2 * G * d * e + G * e
-        for i in range(len(self.hidden_W)):
+        for i in range(len(self.hidden_linears)):
             n_in = e if i == 0 else h
             total += 2 * G * n_in * h + G * h
         total += 2 * G * h * o

@@ -83,6 +83,10 @@ class Dense(eqx.Module):
     def in_features(self) -> int:
         return self.W.shape[0]
 
+    @property
+    def out_features(self) -> int:
+        return self.W.shape[1]
+
     def pre_activation(self, x: Float[Array, "*batch i"]) -> Float[Array, "*batch o"]:
         """The affine part $xW + b$."""
         return last_axis("x", x, self.in_features, "Dense") @ self.W + self.b

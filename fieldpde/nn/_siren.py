@@ -10,6 +10,11 @@ uniform distributions whose half-width depends on the layer's role:
 | ``"hidden"`` | $\sqrt{c/d_\text{in}}/\omega$ | $\sin(\omega z)$ |
 | ``"last"`` | $\sqrt{c/d_\text{in}}$ | none (linear) |
 
+The SIREN paper's own code draws its linear readout (``outermost_linear=True``) like a
+hidden layer instead, $\sqrt{c/d_\text{in}}/\omega$, $\omega$ times narrower, so that
+the network's output (and its gradient) starts small; ``readout_init="paper"`` selects that
+rule (the table's ``"wide"`` rule stays the default).
+
 Biases are $\mathcal{U}(\pm 1/\sqrt{d_\text{in}})$. With $c = 6$ a hidden layer whose input
 has variance $1/2$ (the arcsine law of a sine of a wide Gaussian) produces pre-activations
 $\omega(Wh + b)$ of variance $c/3 \cdot 1/2 = 1$ from the weights (Sitzmann et al.
@@ -29,9 +34,27 @@ from ..ops import Jet, sin
 from ._stack import jet_layers, run_layers
 
 LayerType = Literal["first", "hidden", "last"]
+ReadoutInit = Literal["wide", "paper"]
+_READOUT_INITS = ("wide", "paper")
 
 
-def siren_weight_limit(layer_type: LayerType, in_features: int, omega: float, c: float) -> float:
+def _check_readout_init(readout_init) -> ReadoutInit:
+    if readout_init not in _READOUT_INITS:
+        raise ValueError(
+            f"`readout_init` must be 'wide' (U(+-sqrt(c/d))) or 'paper' (U(+-sqrt(c/d)/omega), "
+            f"the SIREN paper's outermost_linear layer), got {readout_init!r}"
+        )
+    return readout_init
+
+
+def siren_weight_limit(
+    layer_type: LayerType,
+    in_features: int,
+    omega: float,
+    c: float,
+    *,
+    readout_init: ReadoutInit = "wide",
+) -> float:
     """Half-width $a$ of the uniform weight init $\\mathcal{U}(-a, a)$ for a SIREN layer.
 
     Args:
@@ -40,6 +63,9 @@ def siren_weight_limit(layer_type: LayerType, in_features: int, omega: float, c:
         in_features: the layer's input width $d_\\text{in}$.
         omega: the layer's $\\omega$.
         c: the Theorem-1 constant (6 in the paper).
+        readout_init: the rule of the ``"last"`` layer: ``"wide"`` (above) or ``"paper"``,
+            $a = \\sqrt{c/d_\\text{in}}/\\omega$ as the SIREN paper's ``outermost_linear``
+            readout (ignored by the other layer types).
 
     Returns:
         The half-width $a$.
@@ -47,13 +73,17 @@ def siren_weight_limit(layer_type: LayerType, in_features: int, omega: float, c:
     Example:
         >>> siren_weight_limit("hidden", 64, 30.0, 6.0) == (6 / 64) ** 0.5 / 30
         True
+        >>> siren_weight_limit("last", 64, 30.0, 6.0, readout_init="paper") == (6 / 64) ** 0.5 / 30
+        True
     """
+    readout_init = _check_readout_init(readout_init)
     if layer_type == "first":
         return 1.0 / in_features
     if layer_type == "hidden":
         return math.sqrt(c / in_features) / omega
     if layer_type == "last":
-        return math.sqrt(c / in_features)
+        scale = omega if readout_init == "paper" else 1.0
+        return math.sqrt(c / in_features) / scale
     raise ValueError(f"`layer_type` must be 'first', 'hidden' or 'last', got {layer_type!r}")
 
 
@@ -92,6 +122,7 @@ class SirenDense(eqx.Module):
         layer_type: LayerType = "hidden",
         omega: float = 30.0,
         c: float = 6.0,
+        readout_init: ReadoutInit = "wide",
         dtype=None,
     ) -> "SirenDense":
         """Draw a layer from the Sitzmann init for its regime.
@@ -101,16 +132,23 @@ class SirenDense(eqx.Module):
             out_features: output width.
             key: PRNG key of the weights and bias.
             layer_type: ``"first"``, ``"hidden"`` or ``"last"`` (see `siren_weight_limit`).
-            omega: the layer's $\\omega$.
+            omega: the layer's $\\omega$; for a ``"paper"`` readout, the $\\omega$ its
+                weights are divided by (the hidden layers' one).
             c: the Theorem-1 constant.
+            readout_init: ``"wide"`` (default) or ``"paper"``, the rule of a ``"last"``
+                layer (see `siren_weight_limit`).
             dtype: parameter dtype (default: JAX's default float).
+
+        Raises:
+            ValueError: a non-positive size, `omega` or `c`, or an unknown `layer_type` or
+                `readout_init`.
         """
         key = as_key(key)
         in_features = positive_int("in_features", in_features)
         out_features = positive_int("out_features", out_features)
         omega = positive_float("omega", omega)
         c = positive_float("c", c)
-        limit = siren_weight_limit(layer_type, in_features, omega, c)
+        limit = siren_weight_limit(layer_type, in_features, omega, c, readout_init=readout_init)
         dtype = jnp.result_type(float) if dtype is None else dtype
         wkey, bkey = jax.random.split(key)
         W = jax.random.uniform(wkey, (in_features, out_features), dtype, -limit, limit)
@@ -175,6 +213,7 @@ class SIREN(eqx.Module):
         first_omega: float = 30.0,
         hidden_omega: float = 30.0,
         c: float = 6.0,
+        readout_init: ReadoutInit = "wide",
         dtype=None,
     ) -> "SIREN":
         r"""Initialise a SIREN.
@@ -188,10 +227,23 @@ class SIREN(eqx.Module):
             first_omega: $\omega_0$ of the first layer (30 in the paper).
             hidden_omega: $\omega$ of the hidden layers.
             c: the Theorem-1 constant (6 gives unit-variance pre-activations).
+            readout_init: the linear readout's init: ``"wide"`` (default,
+                $\\mathcal{U}(\\pm\\sqrt{c/d})$) or ``"paper"``
+                ($\\mathcal{U}(\\pm\\sqrt{c/d}/\\omega)$ with $\\omega$ = `hidden_omega`, the
+                SIREN paper code's ``outermost_linear`` layer, whose image-fit and Poisson
+                curves it reproduces).
             dtype: parameter dtype (default: JAX's default float).
 
         Raises:
-            ValueError: `depth` < 2, a non-positive size, omega or `c`.
+            ValueError: `depth` < 2, a non-positive size, omega or `c`, or an unknown
+                `readout_init`.
+
+        Example:
+            >>> import jax.random as jr
+            >>> wide = SIREN.init(2, 256, 1, depth=3, key=jr.key(0))
+            >>> paper = SIREN.init(2, 256, 1, depth=3, key=jr.key(0), readout_init="paper")
+            >>> float(abs(wide.layers[-1].W).max() / abs(paper.layers[-1].W).max())  # omega
+            30.0
         """
         key = as_key(key)
         depth = positive_int("depth", depth, minimum=2, hint="first layer plus linear readout")
@@ -200,6 +252,7 @@ class SIREN(eqx.Module):
         out_features = positive_int("out_features", out_features)
         first_omega = positive_float("first_omega", first_omega)
         hidden_omega = positive_float("hidden_omega", hidden_omega)
+        readout_init = _check_readout_init(readout_init)
         keys = jax.random.split(key, depth)
         sizes = [in_features] + [hidden_features] * (depth - 1) + [out_features]
         layers = []
@@ -214,6 +267,7 @@ class SIREN(eqx.Module):
                     layer_type=layer_type,
                     omega=omega,
                     c=c,
+                    readout_init=readout_init,
                     dtype=dtype,
                 )
             )
