@@ -66,7 +66,8 @@ def child(tree: Path, adam: int, lbfgs: int) -> dict:
     )
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
     if line is None:
-        raise RuntimeError(f"{tree}: the child failed\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+        tail = f"{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+        raise RuntimeError(f"{tree}: the child failed\n{tail}")
     return json.loads(line[7:])
 
 
@@ -91,7 +92,7 @@ def main():
         print(f"  round {r + 1}: " + ", ".join(
             f"{n} adam {times[n]['adam'][-1]:.2f} lbfgs {times[n]['lbfgs'][-1]:.2f} ms"
             for n in trees))  # fmt: skip
-    print(f"\n| phase | old ms/step | new ms/step | new / old |\n|---|---|---|---|")
+    print("\n| phase | old ms/step | new ms/step | new / old |\n|---|---|---|---|")
     for phase in ("adam", "lbfgs"):
         old = statistics.median(times["old"][phase])
         new = statistics.median(times["new"][phase])

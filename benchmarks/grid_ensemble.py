@@ -69,15 +69,15 @@ def main():
     args = parser.parse_args()
     geo = _example()
     vmapped = fit_module.fit_ensemble
-    print(f"{platform.processor() or platform.machine()}; {os.cpu_count()} cores; jax "
-          f"{jax.__version__}; 8 members; medians over {args.rounds} alternating rounds")  # fmt: skip
+    machine = f"{platform.processor() or platform.machine()}; {os.cpu_count()} cores"
+    print(f"{machine}; jax {jax.__version__}; 8 members; medians over {args.rounds} rounds")
     print("| grid | SIREN | points/step | steps | vmapped s | sequential s | ratio | max diff |")
     print("|---|---|---|---|---|---|---|---|")
     for grid, width, depth, points, steps in CASES:
         obs, _ = geo.observed(geo.truth(*grid))
         kw = dict(width=width, depth=depth, points=points, steps=steps, progress=False)
 
-        def run(sequential: bool):
+        def run(sequential: bool, obs=obs, kw=kw):
             fit_module.fit_ensemble = _Sequential() if sequential else vmapped
             try:
                 t0 = time.perf_counter()
@@ -90,7 +90,7 @@ def main():
         run(False), run(True)  # compile both
         t_v, t_s = [], []
         for r in range(args.rounds):
-            for sequential in ((False, True) if r % 2 == 0 else (True, False)):
+            for sequential in (False, True) if r % 2 == 0 else (True, False):
                 t, field = run(sequential)
                 (t_s if sequential else t_v).append(t)
                 if sequential:

@@ -19,6 +19,9 @@ from fieldpde.nn import (
     RBFFourierFeatures,
 )
 
+# formulas and reference draws compared to tight tolerances: float64
+pytestmark = pytest.mark.x64
+
 
 def test_rff_inner_products_approximate_the_rbf_kernel(key):
     """phi(x).phi(x') = mean_m cos(w_m.(x - x')/l): each term has variance <= 1/2, so with

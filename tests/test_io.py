@@ -200,6 +200,7 @@ def test_nan_cells_never_enter_the_loss():
     assert with_nan.source.mean[0] == pytest.approx(float(gappy.mean()), rel=1e-12)
 
 
+@pytest.mark.x64
 def test_masked_observations_loss_is_per_variable_mean():
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (6, 2))

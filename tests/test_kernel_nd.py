@@ -18,6 +18,9 @@ from fieldpde.nn import (
     siren_weight_limit,
 )
 
+# formulas and reference draws compared to tight tolerances: float64
+pytestmark = pytest.mark.x64
+
 
 def _net(key, **kw):
     args = dict(

@@ -247,6 +247,7 @@ def test_hypersiren_wrong_mu_length_names_mu(key):
         last(jnp.zeros((3, 1)), jnp.zeros(1))
 
 
+@pytest.mark.x64
 def test_paper_readout_init_is_the_hidden_rule(key):
     """readout_init="paper": the readout is U(+-sqrt(c/d)/omega), the SIREN paper's code."""
     omega = 30.0

@@ -81,6 +81,7 @@ def notebook_fit(model, x: jax.Array, y: jax.Array, *, lr: float, n_steps: int):
     return model, jnp.asarray(losses)
 
 
+@pytest.mark.x64
 def test_siren_and_bayesian_siren_page():
     from fieldpde.bayes import ensemble_map, ensemble_predict
     from fieldpde.nn import SIREN, BayesianSIREN
