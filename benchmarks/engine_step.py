@@ -1,102 +1,133 @@
 """The training step of the engine against an earlier checkout, side by side (not run by pytest).
 
-The same fit (the Helmholtz benchmark: a SIREN 64x4 under a hard Dirichlet transform, 2048
-Sobol points per block of 100 Adam steps, then L-BFGS on 4096 points) runs in a fresh
-process for each tree, alternating between the trees for several rounds so that the shared
-machine's load hits both alike. Each child compiles first (a short fit with the same block
-shapes), then times an Adam phase and an L-BFGS phase; the table gives the median ms/step
-over rounds and the ratio new / old.
+The earlier checkout's package is loaded in the same process under another name
+(``fieldpde_old``), so both compiled blocks run on the same machine state: the Helmholtz
+benchmark (a SIREN 64x4 under a hard Dirichlet transform, 2048 Sobol points, a block of 100
+Adam steps; L-BFGS blocks of 100 steps on 4096 points), each compiled once, then timed in
+random order over many blocks. The table gives the median ms/step of each and the ratio
+new / old (the median over blocks of each side's time).
 
     git worktree add /tmp/fieldpde-old 2d59ad8      # the commit before the engine
-    python benchmarks/engine_step.py --against /tmp/fieldpde-old [--rounds 5]
+    python benchmarks/engine_step.py --against /tmp/fieldpde-old [--blocks 40]
 """
 
 import argparse
-import json
+import importlib
+import importlib.util
 import os
 import platform
-import statistics
-import subprocess
 import sys
+import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
 
-CHILD = r"""
-import json, sys, time
-import jax, jax.numpy as jnp
-from fieldpde import SIREN, Problem, fit
-from fieldpde.constraints import HardDirichlet, Residual
-from fieldpde.domains import Box
-
-adam, lbfgs = int(sys.argv[1]), int(sys.argv[2])
-box = Box([-1.0, -1.0], [1.0, 1.0])
-exact = lambda x: jnp.sin(jnp.pi * x[0]) * jnp.sin(4 * jnp.pi * x[1])
-scale = 1.0 / (17 * jnp.pi**2)
-pde = Residual(lambda x, d: scale * (d.laplacian + d.value - (1 - 17 * jnp.pi**2) * exact(x)),
-               box, num_points=2048)
-problem = Problem({"pde": pde}, exact=exact, domain=box)
-net = SIREN.init(2, 64, 1, depth=4, key=jax.random.key(0), first_omega=10.0, hidden_omega=10.0)
-field = HardDirichlet.on(box, net, boundary=0.0)
-kw = dict(key=jax.random.key(1), learning_rate=2e-3, resample_every=100, progress=False)
-
-def timed(**more):
-    fit(problem, field, **kw, **more)  # compile these shapes
-    t0 = time.perf_counter()
-    out = fit(problem, field, **kw, **more)
-    jax.block_until_ready(jax.tree.leaves(out.field))
-    return time.perf_counter() - t0, out.steps
-
-t_adam, n_adam = timed(steps=adam)
-t_both, n_both = timed(steps=100, lbfgs_steps=lbfgs, lbfgs_points=4096)
-t_short, n_short = timed(steps=100)
-print("RESULT " + json.dumps({"adam": 1e3 * t_adam / n_adam,
-                              "lbfgs": 1e3 * (t_both - t_short) / lbfgs}))
-"""
+import fieldpde
+from fieldpde.train import LBFGS, Adam, ProblemObjective, TrainState
+from fieldpde.train._block import run_block
 
 
-def child(tree: Path, adam: int, lbfgs: int) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(adam), str(lbfgs)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tree,
+def load_old(tree: Path):
+    spec = importlib.util.spec_from_file_location(
+        "fieldpde_old",
+        tree / "fieldpde" / "__init__.py",
+        submodule_search_locations=[str(tree / "fieldpde")],
     )
-    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
-    if line is None:
-        tail = f"{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
-        raise RuntimeError(f"{tree}: the child failed\n{tail}")
-    return json.loads(line[7:])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["fieldpde_old"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def helmholtz(pkg, points: int):
+    constraints = importlib.import_module(pkg.__name__ + ".constraints")
+    domains = importlib.import_module(pkg.__name__ + ".domains")
+    box = domains.Box([-1.0, -1.0], [1.0, 1.0])
+    exact = lambda x: jnp.sin(jnp.pi * x[0]) * jnp.sin(4 * jnp.pi * x[1])  # noqa: E731
+    scale = 1.0 / (17 * jnp.pi**2)
+    pde = constraints.Residual(
+        lambda x, d: scale * (d.laplacian + d.value - (1 - 17 * jnp.pi**2) * exact(x)),
+        box,
+        num_points=points,
+    )
+    problem = pkg.Problem({"pde": pde}, exact=exact, domain=box)
+    net = pkg.SIREN.init(
+        2, 64, 1, depth=4, key=jax.random.key(0), first_omega=10.0, hidden_omega=10.0
+    )
+    field = constraints.HardDirichlet.on(box, net, boundary=0.0)
+    return problem, field, problem.sample(jax.random.key(3))
+
+
+def timed(fns: dict, blocks: int) -> dict:
+    for f in fns.values():
+        f()  # compile
+    times = {k: [] for k in fns}
+    rng = np.random.default_rng(0)
+    for _ in range(blocks):
+        order = list(fns)
+        rng.shuffle(order)
+        for k in order:
+            t0 = time.perf_counter()
+            fns[k]()
+            times[k].append(time.perf_counter() - t0)
+    return {k: float(np.median(v)) for k, v in times.items()}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", required=True, help="a checkout of the earlier commit")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--adam", type=int, default=1000, help="Adam steps timed")
-    parser.add_argument("--lbfgs", type=int, default=300, help="L-BFGS steps timed")
+    parser.add_argument("--blocks", type=int, default=40, help="timed blocks of each kind")
     args = parser.parse_args()
-    trees = {"old": Path(args.against).resolve(), "new": ROOT}
-    print(f"{platform.processor() or platform.machine()}; {os.cpu_count()} cores; "
-          f"{args.rounds} rounds alternating old/new; {args.adam} Adam and {args.lbfgs} "
-          "L-BFGS steps per child")  # fmt: skip
-    times: dict[str, dict[str, list[float]]] = {k: {"adam": [], "lbfgs": []} for k in trees}
-    for r in range(args.rounds):
-        order = list(trees) if r % 2 == 0 else list(trees)[::-1]
-        for name in order:
-            out = child(trees[name], args.adam, args.lbfgs)
-            for phase in ("adam", "lbfgs"):
-                times[name][phase].append(out[phase])
-        print(f"  round {r + 1}: " + ", ".join(
-            f"{n} adam {times[n]['adam'][-1]:.2f} lbfgs {times[n]['lbfgs'][-1]:.2f} ms"
-            for n in trees))  # fmt: skip
-    print("\n| phase | old ms/step | new ms/step | new / old |\n|---|---|---|---|")
-    for phase in ("adam", "lbfgs"):
-        old = statistics.median(times["old"][phase])
-        new = statistics.median(times["new"][phase])
-        print(f"| {phase} | {old:.2f} | {new:.2f} | {new / old:.3f} |")
+    old = load_old(Path(args.against).resolve())
+    old_fit = importlib.import_module("fieldpde_old.train._fit")
+    length = 100
+    print(
+        f"{platform.processor() or platform.machine()}; {os.cpu_count()} cores; jax "
+        f"{jax.__version__}; blocks of {length} steps, {args.blocks} of each, random order"
+    )
+    rows = []
+    for phase_name, points in (("Adam", 2048), ("L-BFGS", 4096)):
+        p_old, f_old, b_old = helmholtz(old, points)
+        p_new, f_new, b_new = helmholtz(fieldpde, points)
+        t_old, s_old = eqx.partition((f_old, None), eqx.is_inexact_array)
+        t_new, s_new = eqx.partition((f_new, None), eqx.is_inexact_array)
+        if phase_name == "Adam":
+            opt = old_fit._default_optimizer(2e-3, 1000)
+            o_state = opt.init(t_old)
+            phase = Adam(1000, learning_rate=2e-3)
+
+            def run_old(
+                p_old=p_old, s_old=s_old, t_old=t_old, o_state=o_state, b_old=b_old, opt=opt
+            ):
+                out = old_fit._adam_block(
+                    p_old, s_old, t_old, o_state, jnp.asarray(jnp.inf), jnp.asarray(0),
+                    b_old, opt, length, 1e6,
+                )  # fmt: skip
+                return jax.block_until_ready(out[0])
+        else:
+            lbfgs = optax.lbfgs(memory_size=50)  # one object: the old block compiles once
+            phase = LBFGS(1000, optimizer=lbfgs)
+
+            def run_old(p_old=p_old, s_old=s_old, t_old=t_old, b_old=b_old, lbfgs=lbfgs):
+                out = old_fit._lbfgs_block(p_old, s_old, t_old, b_old, lbfgs, length)
+                return jax.block_until_ready(out[0])
+
+        objective = ProblemObjective(p_new, s_new)
+        state = TrainState.init(phase, t_new)
+
+        def run_new(objective=objective, phase=phase, state=state, b_new=b_new):
+            out = run_block(objective, phase, state, b_new, None, length, 1e6, None)
+            return jax.block_until_ready(out[0].params)
+
+        t = timed({"old": run_old, "new": run_new}, args.blocks)
+        rows.append((phase_name, points, 1e3 * t["old"] / length, 1e3 * t["new"] / length))
+    print("\n| phase | points | old ms/step | new ms/step | new / old |\n|---|---|---|---|---|")
+    for name, points, a, b in rows:
+        print(f"| {name} | {points} | {a:.2f} | {b:.2f} | {b / a:.3f} |")
 
 
 if __name__ == "__main__":
