@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import positive_int
@@ -67,9 +68,32 @@ class AbstractDataConstraint(AbstractConstraint):
     def times(self, batch: Batch) -> None:
         return None
 
+    def sample_members(self, keys: PRNGKeyArray) -> Batch:
+        """One batch per key, stacked: what `sample` draws with each of `keys`, in one call.
 
-@eqx.filter_jit
-def _subset(constraint: AbstractDataConstraint, key: PRNGKeyArray) -> Batch:
+        An ensemble whose members draw their own data subsets samples them all at once
+        this way (one compiled call instead of one per member).
+
+        Example:
+            >>> import jax, jax.numpy as jnp
+            >>> from fieldpde.constraints import Observations
+            >>> obs = Observations(jnp.arange(10.0)[:, None], jnp.zeros(10), batch_size=3)
+            >>> keys = jax.random.split(jax.random.key(0), 4)
+            >>> stacked = obs.sample_members(keys)
+            >>> stacked.points.shape, bool(jnp.all(stacked.points[2] == obs.sample(keys[2]).points))
+            ((4, 3, 1), True)
+        """
+        if self.batch_size is None:
+            full = self.sample(keys[0])
+            return jax.tree.map(lambda a: jnp.broadcast_to(a, (keys.shape[0],) + a.shape), full)
+        return _subsets(self, keys)
+
+
+def _draw(constraint: AbstractDataConstraint, key: PRNGKeyArray) -> Batch:
     n = constraint.points.shape[0]
     idx = jax.random.choice(key, n, (constraint.batch_size,), replace=False)
     return Batch(constraint.points[idx], extra=constraint.rows(idx))
+
+
+_subset = eqx.filter_jit(_draw)
+_subsets = eqx.filter_jit(lambda constraint, keys: jax.vmap(lambda k: _draw(constraint, k))(keys))

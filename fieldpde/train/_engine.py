@@ -144,6 +144,10 @@ def _identity(tree: Any) -> Any:
     return tree
 
 
+# compiled once: an ensemble folds every member's key each block
+_fold_each = jax.jit(jax.vmap(jax.random.fold_in, in_axes=(0, None)))
+
+
 @final
 @dataclass(frozen=True, eq=False)
 class Engine:
@@ -203,7 +207,7 @@ class Engine:
         engine's key is a stack of member keys)."""
         data = block if index == 0 else _LATER_PHASES + _PHASE_STRIDE * (index - 1) + block
         if self.key.shape:
-            return jax.vmap(lambda k: jax.random.fold_in(k, data))(self.key)
+            return _fold_each(self.key, data)
         return jax.random.fold_in(self.key, data)
 
     def enter(self, index: int, params: Any, best_loss: Any = None, result: Any = None):

@@ -9,6 +9,7 @@ freezes the parameters; the run then stops with that status and returns the last
 parameters whose loss was good.
 """
 
+import functools
 import math
 import time
 import warnings
@@ -26,6 +27,7 @@ from jaxtyping import PRNGKeyArray
 from .._atomic import check_target
 from .._checks import as_key, positive_int
 from .._sharding import device_mesh, replicate, split_leading
+from ..constraints import AbstractDataConstraint
 from ..problem import Problem
 from ._adaptive import AdaptiveSampling
 from ._causal import Causal
@@ -192,8 +194,7 @@ def problem_sampler(
     def sample(index, phase, key, params):
         prob = resized[index]
         if key.shape:  # an ensemble with a key per member: each draws its own points
-            batches = [prob.sample(k) for k in key]
-            return jax.tree.map(lambda *b: jnp.stack(b), *batches)
+            return sample_members(prob, key)
         if adaptive is None or not phase.resamples:
             batches = prob.sample(key)
         else:
@@ -206,6 +207,44 @@ def problem_sampler(
         return batches if shard is None else shard(batches)
 
     return sample
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _split_each(keys: Any, count: int) -> Any:
+    return jax.vmap(lambda k: jax.random.split(k, count))(keys)
+
+
+def sample_members(problem: Problem, keys: Any) -> dict[str, Any]:
+    """What ``problem.sample(keys[e])`` draws for each member `e`, stacked per constraint.
+
+    Data terms draw all the members' subsets in one compiled call
+    (`AbstractDataConstraint.sample_members`); other constraints sample member by member.
+
+    Args:
+        problem: the `Problem`.
+        keys: one sampling key per member, shape ``(E,)``.
+
+    Returns:
+        One stacked `Batch` per constraint, with a leading member axis.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from fieldpde.constraints import Observations
+        >>> p = Problem([Observations(jnp.arange(8.0)[:, None], jnp.zeros(8), batch_size=2)])
+        >>> keys = jax.random.split(jax.random.key(0), 3)
+        >>> stacked = sample_members(p, keys)["observations"]
+        >>> bool((stacked.points[1] == p.sample(keys[1])["observations"].points).all())
+        True
+    """
+    split = _split_each(keys, len(problem.constraints))
+    out = {}
+    for j, (name, c) in enumerate(problem.constraints.items()):
+        if isinstance(c, AbstractDataConstraint):
+            out[name] = c.sample_members(split[:, j])
+        else:
+            batches = [c.sample(k) for k in split[:, j]]
+            out[name] = jax.tree.map(lambda *b: jnp.stack(b), *batches)
+    return out
 
 
 def fit(
