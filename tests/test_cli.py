@@ -191,6 +191,19 @@ def test_bad_arguments_are_one_line_before_anything_runs(tmp_path, capsys):
     text.write_text("not netcdf")
     assert main(["fit", str(text), "--var", "h"]) == 1
     assert "is not a readable netCDF file" in capsys.readouterr().err
+    # predict: an output directory, a --like directory or a --like that is not netCDF
+    assert main(["fit", str(data), "--var", "h", "--width", "8", "--depth", "2",
+                 "--steps", "5", "--no-progress"]) == 0  # fmt: skip
+    field = tmp_path / "d.field"
+    capsys.readouterr()
+    assert main(["predict", str(field), "--out", str(tmp_path)]) == 1
+    assert "`out`" in capsys.readouterr().err
+    for like, message in ((tmp_path, "is a directory, not a netCDF file"),
+                          (text, "is not a readable netCDF file")):  # fmt: skip
+        assert main(["predict", str(field), "--like", str(like), "--out",
+                     str(tmp_path / "p.nc")]) == 1  # fmt: skip
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "p.nc").exists()
 
 
 def test_help_and_version_do_not_load_jax():

@@ -91,6 +91,14 @@ def test_bad_phase_lists_are_refused_before_training(tmp_path):
         fit(problem, _net(), key=0, steps=5, checkpoint=str(tmp_path))
 
 
+def test_an_int_key_is_the_key_it_seeds():
+    a = fit(_problem(), _net(), key=7, steps=20, progress=False)
+    b = fit(_problem(), _net(), key=jax.random.key(7), steps=20, progress=False)
+    assert tree_allclose(a.field, b.field, rtol=0, atol=0)
+    with pytest.raises(TypeError, match="`key` must be a PRNG key"):
+        fit(_problem(), _net(), key="7", steps=5)
+
+
 def test_a_later_phase_may_cast_to_float64():
     net = jax.tree.map(lambda a: a.astype(jnp.float32) if eqx.is_inexact_array(a) else a, _net())
     out = fit(_problem(), net, key=0, progress=False,

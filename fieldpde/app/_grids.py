@@ -144,8 +144,6 @@ def predict_netcdf(
         try:
             with xr.open_dataset(like_path) as ds:
                 like_ds = ds.coords.to_dataset().load()
-        except ValueError:
-            raise
         except Exception as err:
             raise ValueError(
                 f"`like`: {str(like)!r} is not a readable netCDF file ({err})"
