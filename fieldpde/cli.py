@@ -26,34 +26,27 @@ EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_TRAINING_FAILED = 0, 1, 2, 3
 VERSION = "0.1.0"
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+def _number(kind: type, minimum: float, *, strict: bool = False):
+    """An argparse type: `kind` (int or float) of at least `minimum` (above it if `strict`)."""
+    noun = "an integer" if kind is int else "a number"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        if not (value > minimum if strict else value >= minimum) or value == float("inf"):
+            bound = f"> {minimum}" if strict else f">= {minimum}"
+            what = "a finite number " if kind is float else ""
+            raise argparse.ArgumentTypeError(f"must be {what}{bound}, got {text}")
+        return value
+
+    return parse
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
+_positive_int = _number(int, 1)
+_count = _number(int, 0)
+_positive_float = _number(float, 0, strict=True)
 
 
 def _periodic(text: str) -> tuple[str, float]:

@@ -20,6 +20,7 @@ from ._objective import AbstractObjective as AbstractObjective
 from ._objective import LossObjective as LossObjective
 from ._objective import ProblemObjective as ProblemObjective
 from ._phases import LBFGS as LBFGS
+from ._phases import AbstractFirstOrderPhase as AbstractFirstOrderPhase
 from ._phases import AbstractPhase as AbstractPhase
 from ._phases import Adam as Adam
 from ._phases import Optax as Optax

@@ -135,22 +135,47 @@ class AbstractPhase(eqx.Module):
         return [type(self).__name__, int(self.steps)]
 
 
-def first_order_update(
-    transformation: optax.GradientTransformation,
-    objective: AbstractObjective,
-    params: Any,
-    opt_state: Any,
-    batch: Any,
-    x: Any,
-):
-    """One step of a first-order optax transformation on the objective."""
-    (loss, parts), grads = jax.value_and_grad(objective, has_aux=True)(params, batch, x)
-    updates, new_state = transformation.update(grads, opt_state, params)
-    return loss, parts, grads, optax.apply_updates(params, updates), new_state, RESULTS.running
+class AbstractFirstOrderPhase(AbstractPhase):
+    """A first-order optax transformation with fresh points every `resample_every` steps.
+
+    A concrete phase declares ``resample_every`` and implements `transformation`;
+    blocks, resampling, `init` and `update` come from here.
+
+    Attributes:
+        resample_every: steps per block of fixed collocation points (abstract).
+
+    Example:
+        >>> import optax
+        >>> phase = Optax(20, optax.sgd(0.1), resample_every=5)
+        >>> isinstance(phase, AbstractFirstOrderPhase), phase.block_size, phase.resamples
+        (True, 5, True)
+    """
+
+    resample_every: eqx.AbstractVar[int]
+
+    @abc.abstractmethod
+    def transformation(self) -> optax.GradientTransformation:
+        """The optax transformation this phase runs."""
+
+    @property
+    def block_size(self) -> int:
+        return self.resample_every
+
+    @property
+    def resamples(self) -> bool:
+        return True
+
+    def init(self, params: Any) -> Any:
+        return self.transformation().init(params)
+
+    def update(self, objective, params, opt_state, batch, x):
+        (loss, parts), grads = jax.value_and_grad(objective, has_aux=True)(params, batch, x)
+        updates, new_state = self.transformation().update(grads, opt_state, params)
+        return loss, parts, grads, optax.apply_updates(params, updates), new_state, RESULTS.running
 
 
 @final
-class Adam(AbstractPhase):
+class Adam(AbstractFirstOrderPhase):
     r"""Adam with a cosine decay of the learning rate, fresh points every block.
 
     The learning rate falls from `learning_rate` to ``decay_to * learning_rate`` over the
@@ -196,14 +221,6 @@ class Adam(AbstractPhase):
         self.points = _points(points)
         self.dtype = _dtype(dtype)
 
-    @property
-    def block_size(self) -> int:
-        return self.resample_every
-
-    @property
-    def resamples(self) -> bool:
-        return True
-
     def transformation(self) -> optax.GradientTransformation:
         """The optax Adam this phase runs."""
         if self.decay_to is None:
@@ -213,15 +230,9 @@ class Adam(AbstractPhase):
         )
         return optax.adam(schedule)
 
-    def init(self, params: Any) -> Any:
-        return self.transformation().init(params)
-
-    def update(self, objective, params, opt_state, batch, x):
-        return first_order_update(self.transformation(), objective, params, opt_state, batch, x)
-
 
 @final
-class Optax(AbstractPhase):
+class Optax(AbstractFirstOrderPhase):
     """Any first-order `optax.GradientTransformation`, fresh points every block.
 
     Attributes:
@@ -262,19 +273,8 @@ class Optax(AbstractPhase):
         self.points = _points(points)
         self.dtype = _dtype(dtype)
 
-    @property
-    def block_size(self) -> int:
-        return self.resample_every
-
-    @property
-    def resamples(self) -> bool:
-        return True
-
-    def init(self, params: Any) -> Any:
-        return self.optimizer.init(params)
-
-    def update(self, objective, params, opt_state, batch, x):
-        return first_order_update(self.optimizer, objective, params, opt_state, batch, x)
+    def transformation(self) -> optax.GradientTransformation:
+        return self.optimizer
 
 
 @final
