@@ -165,3 +165,35 @@ def test_ensemble_fit_errors():
         ensemble_fit(problem, _line_init, residual_scale=-1.0, **kw)
     with pytest.raises(ValueError, match="`param_prior` must hold one numpyro distribution"):
         ensemble_fit(problem, _line_init, param_prior={"q": dist.Normal()}, **kw)
+
+
+class _Line(eqx.Module):
+    a: jax.Array
+    b: jax.Array
+
+    def __call__(self, x):
+        return self.a + self.b * x[..., :1]
+
+
+def test_a_member_that_fails_is_reported_and_the_others_are_unaffected():
+    x = jnp.linspace(0.0, 1.0, 11)[:, None]
+    problem = Problem({"data": Observations(x, 1.0 + 2.0 * x[:, 0], noise_scale=0.1)})
+    init_keys = jax.random.split(jax.random.split(jax.random.key(0), 3)[0], 6)
+    poisoned = jax.random.key_data(init_keys[4])
+
+    def init(k, poison):
+        a, b = jax.random.normal(k, (2,))
+        bad = poison & jnp.all(jax.random.key_data(k) == poisoned)
+        return _Line(jnp.where(bad, jnp.nan, a), b)
+
+    kw = dict(ensemble_size=6, steps=200, seed=0, learning_rate=0.05)
+    clean = ensemble_fit(problem, lambda k: init(k, False), **kw)
+    with pytest.warns(RuntimeWarning, match=r"1 of 6 members stopped: member 4 \(nan at step 0\)"):
+        ens = ensemble_fit(problem, lambda k: init(k, True), **kw)
+    assert ens.status[4] == "nan" and clean.status == ("completed",) * 6
+    assert ens.failed_at[4] == 0 and ens.stuck()[0] == (4,)
+    others = np.arange(6) != 4
+    np.testing.assert_array_equal(
+        np.asarray(ens.fields.a)[others], np.asarray(clean.fields.a)[others]
+    )
+    np.testing.assert_array_equal(np.asarray(ens.losses)[others], np.asarray(clean.losses)[others])

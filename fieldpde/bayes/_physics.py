@@ -35,7 +35,7 @@ from ..constraints import Batch, Observations
 from ..problem import Problem
 from ..train import AbstractObjective, Engine, Optax, Record, report_failures
 from ._ensemble import member_sharding, shard_members
-from ._stuck import predictive_summary
+from ._stuck import find_stuck, predictive_summary
 
 
 @final
@@ -64,6 +64,8 @@ class PhysicsEnsemble(eqx.Module):
         >>> s = ens.summary(jnp.zeros((1, 1)))
         >>> float(s["mean"][0, 0]), float(s["std"][0, 0])
         (2.0, 1.0)
+        >>> ens.stuck()[0]  # no member stopped, none far above the others
+        ()
     """
 
     fields: Any
@@ -98,6 +100,25 @@ class PhysicsEnsemble(eqx.Module):
     def member(self, i: int) -> tuple[Any, Any]:
         """Member `i`'s field and params."""
         return jax.tree.map(lambda a: a[i] if eqx.is_array(a) else a, (self.fields, self.params))
+
+    def stuck(self, *, tolerance: float = 10.0, mad_factor: float = 5.0, window: int = 1):
+        """Members that stopped, and members stuck far above the others' final energy.
+
+        Stopped members (a status other than ``"completed"``) come first; the rest are
+        judged by `find_stuck` on their energies.
+
+        Args:
+            tolerance, mad_factor, window: as for `find_stuck`.
+
+        Returns:
+            ``(indices, threshold)``: the sorted indices of stopped or stuck members and
+            the energy above which a running member counts as stuck.
+        """
+        flagged, threshold = find_stuck(
+            self.losses, tolerance=tolerance, mad_factor=mad_factor, window=window
+        )
+        stopped = [i for i, s in enumerate(self.status or ()) if s != "completed"]
+        return tuple(sorted(set(stopped) | {int(i) for i in flagged})), threshold
 
 
 def _as_arrays(params: Any) -> Any:
