@@ -65,3 +65,41 @@ def paper_siren(key, width: int = 256):
     from fieldpde.nn import SIREN
 
     return SIREN.init(2, width, 1, depth=5, key=key, readout_init="paper", dtype=jnp.float32)
+
+
+def curve_and_images(
+    losses,
+    paper: dict,
+    *,
+    label: str,
+    ylabel: str,
+    title: str,
+    shown,
+    side: int,
+    real: bool,
+    path,
+):
+    """The loss curve beside the paper's points, then the images in `shown`; saved to `path`."""
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 1 + len(shown), figsize=(5 * (1 + len(shown)), 4.6))
+    axes[0].semilogy(losses, label=label)
+    axes[0].semilogy(list(paper), list(paper.values()), "o", label="paper notebook")
+    axes[0].set(xlabel="step", ylabel=ylabel, title=title)
+    axes[0].legend()
+    for ax, (image, name) in zip(axes[1:], shown, strict=True):
+        ax.imshow(np.asarray(image).reshape(side, side), cmap="gray")
+        ax.set(title=name if real else f"{name} (synthetic image)")
+        ax.axis("off")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(f"figure: {path}")
+    return path

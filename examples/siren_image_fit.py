@@ -18,15 +18,11 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-import matplotlib
 import numpy as np
 import optax
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _siren_paper import SEED, cameraman, mgrid, paper_siren  # noqa: E402
+from _siren_paper import SEED, cameraman, curve_and_images, mgrid, paper_siren  # noqa: E402
 
 from fieldpde.ops import value_grad_laplacian  # noqa: E402
 from fieldpde.train import minimize  # noqa: E402
@@ -62,26 +58,22 @@ def main(
             print(f"step {step:4d}  loss {losses[step]:.6f}   (paper {PAPER[step]:.6f})")
 
     d = value_grad_laplacian(net, jnp.asarray(mgrid(side)))
-    fig, axes = plt.subplots(1, 4, figsize=(20, 4.6))
-    axes[0].semilogy(losses, label="fieldpde")
-    axes[0].semilogy(list(PAPER), list(PAPER.values()), "o", label="paper notebook")
-    axes[0].set(xlabel="step", ylabel="MSE", title="image fit loss")
-    axes[0].legend()
     shown = [
         (d.value[:, 0], "SIREN output"),
         (jnp.linalg.norm(d.grad[:, 0], axis=-1), "|gradient|"),
         (d.laplacian[:, 0], "Laplacian"),
     ]
-    for ax, (field, title) in zip(axes[1:], shown, strict=True):
-        ax.imshow(np.asarray(field).reshape(side, side), cmap="gray")
-        ax.set(title=title if real else f"{title} (synthetic image)")
-        ax.axis("off")
-    fig.tight_layout()
-    path = Path(out) / "siren_image_fit.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    print(f"figure: {path}")
+    curve_and_images(
+        losses,
+        PAPER,
+        label="fieldpde",
+        ylabel="MSE",
+        title="image fit loss",
+        shown=shown,
+        side=side,
+        real=real,
+        path=Path(out) / "siren_image_fit.png",
+    )
     return {"losses": report, "real_image": real, "seconds": seconds}
 
 
