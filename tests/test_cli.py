@@ -145,6 +145,14 @@ def test_console_script_help():
         check=True,
     )
     assert "--steps" in out.stdout and "--x64" in out.stdout
+    assert "known problems:" in out.stdout and "helmholtz" in out.stdout.split("known problems:")[1]
+    fit_help = subprocess.run(
+        [sys.executable, "-m", "fieldpde.cli", "fit", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "(default: 128)" in fit_help.stdout and "(default: 2000)" in fit_help.stdout
 
 
 def test_a_diverged_solve_exits_non_zero_and_a_batch_log_gets_progress_lines(tmp_path):
