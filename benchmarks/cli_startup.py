@@ -31,9 +31,8 @@ def main():
         "fieldpde solve --points 0 (usage error)": [*FIELDPDE, "solve", "--points", "0"],
         'python -c "import jax" (for scale)': [sys.executable, "-c", "import jax"],
     }
-    print(
-        f"{platform.processor() or platform.machine()}; {os.cpu_count()} cores; median of {args.repeat}"
-    )
+    machine = platform.processor() or platform.machine()
+    print(f"{machine}; {os.cpu_count()} cores; median of {args.repeat}")
     print("| command | wall time s |\n|---|---|")
     for name, cmd in cases.items():
         times = []

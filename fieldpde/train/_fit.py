@@ -355,30 +355,7 @@ def fit(
         >>> result.steps, sorted(set(result.history["phase"].tolist()))
         (350, [0, 1])
     """
-    run = prepare_fit(
-        problem,
-        field,
-        key=key,
-        phases=phases,
-        steps=steps,
-        optimizer=optimizer,
-        learning_rate=learning_rate,
-        resample_every=resample_every,
-        adaptive=adaptive,
-        lbfgs_steps=lbfgs_steps,
-        lbfgs_points=lbfgs_points,
-        lbfgs_optimizer=lbfgs_optimizer,
-        params=params,
-        dtype=dtype,
-        divergence_factor=divergence_factor,
-        progress=progress,
-        callbacks=callbacks,
-        checkpoint=checkpoint,
-        checkpoint_every=checkpoint_every,
-        resume=resume,
-        causal=causal,
-        devices=devices,
-    )
+    run = prepare_fit(**locals())  # every argument, by name: one list of them to keep
     return run.result(run.advance())
 
 
