@@ -99,6 +99,12 @@ class BoundaryPart(eqx.Module):
         self.measure = -1.0 if exact is None else exact
         if exact is None:
             self.measure = self._monte_carlo()
+        if not self.measure > 0:
+            what = f"parts {list(self.names)}" if self.names is not None else "the predicate"
+            raise ValueError(
+                f"{label}{what} cover none of the boundary of this {type(domain).__name__} "
+                "(measure 0); choose parts that lie on it"
+            )
 
     @property
     def dim(self) -> int:

@@ -6,7 +6,7 @@ data, and the initial value of a space-time problem, exactly, together with the 
 that remains to be trained (the PDE and whatever could not be made hard: Neumann and Robin
 data, Dirichlet data on a predicate or on another domain, an initial velocity).
 
-$\phi$ is the domain's approximate distance function of the prescribed parts (zero there,
+$\phi$ is the distance of the prescribed parts, as `HardDirichlet.on` builds it (zero there,
 positive elsewhere in the domain, rescaled to at most 1 inside) and $g$ is the data of one
 constraint when they also hold on the other constraints' parts (an initial value that
 vanishes on walls where the data are 0), otherwise the inverse-distance
@@ -31,8 +31,6 @@ from ..constraints import (
     HardDirichlet,
     Initial,
     Lifting,
-    PartDistance,
-    distance_scale,
 )
 from ._problem import Problem
 
@@ -253,7 +251,6 @@ def enforce_hard(
     domain = problem.domain
     check_junctions(domain, candidates)
     all_parts = tuple(p for p in domain.parts if p in seen)
-    distance = PartDistance(domain, all_parts, distance_scale(domain, all_parts))
     boundary = _single_lifting(domain, candidates)
     if boundary is None:
         groups = list(candidates.values())
@@ -274,4 +271,5 @@ def enforce_hard(
         params=problem.params,
         name=problem.name,
     )
-    return HardSplit(HardDirichlet(network, boundary, distance), remaining, tuple(candidates))
+    field = HardDirichlet.on(domain, network, boundary, part=all_parts)
+    return HardSplit(field, remaining, tuple(candidates))
