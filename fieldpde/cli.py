@@ -88,6 +88,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"fieldpde: {message} (see {self.prog} --help)\n")
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default unless it has none or its help already says it."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default is None or action.default is False or "default" in text:
+            return text
+        return super()._get_help_string(action)
+
+
 def _problem_names() -> str:
     """The problem names for ``solve --help``, read without importing the package's JAX."""
     from pathlib import Path
@@ -104,7 +114,7 @@ def _problem_names() -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    formatter = argparse.ArgumentDefaultsHelpFormatter
+    formatter = _Help
     parser = _Parser(
         prog="fieldpde",
         description="Physics-informed neural fields.",
