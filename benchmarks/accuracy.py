@@ -12,13 +12,16 @@ whole run (training, L-BFGS and compilation) on this machine.
     python benchmarks/accuracy.py --untuned heat      # the default recipe: no SETTINGS, no field()
 
 ``--untuned`` runs a problem file as if it stated only its physics: its ``SETTINGS`` and
-its ``field()`` are dropped and the default recipe (`fieldpde.app.choose`) picks the rest.
+its ``field()`` are dropped, its ``problem(hard=False)`` states the boundary and initial
+data its tuned field held (for files whose ``problem`` takes ``hard``), and the default
+recipe (`fieldpde.app.choose`) picks the rest.
 """
 
 import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -48,14 +51,16 @@ WALL_LIMIT = {
 
 def run_case(name: str, seed: int, untuned: bool = False) -> dict:
     import dataclasses
+    import inspect
 
     from fieldpde.app import Settings, load_problem_file, run
 
     problem = load_problem_file(name)
     settings = None
     if untuned:
+        takes_hard = "hard" in inspect.signature(problem.problem).parameters
         problem = dataclasses.replace(problem, field=None)
-        settings = Settings()
+        settings = Settings(problem={"hard": False} if takes_hard else {})
     t0 = time.perf_counter()
     out = run(problem, settings=settings, seed=seed, out="out/benchmarks", progress=False)
     value = out.relative_l2
@@ -68,6 +73,9 @@ def run_case(name: str, seed: int, untuned: bool = False) -> dict:
         "value": value,
         "status": out.status,
         "wall_s": time.perf_counter() - t0,
+        # CPU seconds of the process (all threads): on a loaded machine the wall time grows
+        # with the load, this does not
+        "cpu_s": resource.getrusage(resource.RUSAGE_SELF).ru_utime,
     }
 
 
@@ -89,7 +97,12 @@ def run_cases(names, seeds, untuned: bool = False) -> list[dict]:
                 print(f"{name} seed {seed}: FAILED\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
                 continue
             rows.append(json.loads(line[7:]))
-            print(f"  finished {name} seed {seed} in {rows[-1]['wall_s']:.0f} s", flush=True)
+            r = rows[-1]
+            print(
+                f"  finished {name} seed {seed}: {r['value']:.3e} in {r['wall_s']:.0f} s "
+                f"({r['cpu_s']:.0f} CPU s)",
+                flush=True,
+            )
     return rows
 
 
@@ -107,7 +120,7 @@ def main():
     rows = run_cases(args.cases, args.seeds, args.untuned)
     header = (
         f"{'problem':16s} {'seed':>4} {'metric':>18} {'value':>10} {'target':>9} "
-        f"{'met':>4} {'wall s':>7}  notes"
+        f"{'met':>4} {'wall s':>7} {'cpu s':>7}  notes"
     )
     print(header)
     print("-" * len(header))
@@ -123,7 +136,7 @@ def main():
         name = r["name"] + (" (untuned)" if r["untuned"] else "")
         print(
             f"{name:16s} {r['seed']:>4} {metric:>18} {r['value']:10.3e} {tgt:>9} {met:>4} "
-            f"{r['wall_s']:7.0f}  {notes}"
+            f"{r['wall_s']:7.0f} {r.get('cpu_s', float('nan')):7.0f}  {notes}"
         )
 
 

@@ -38,7 +38,7 @@ def main():
     rows = run_cases(args.cases, args.seeds)
     print(
         "\n| case | fieldpde L2RE (median) | seeds | PINNacle vanilla | PINNacle best "
-        "| best / fieldpde | wall s (max) |\n|---|---|---|---|---|---|---|"
+        "| best / fieldpde | wall s (max) | CPU s (max) |\n|---|---|---|---|---|---|---|---|"
     )
     for name in args.cases:
         mine = [r for r in rows if r["name"] == name]
@@ -49,9 +49,10 @@ def main():
         each = ", ".join(f"{r['value']:.2e}" for r in mine)
         van = "-" if vanilla is None else f"{vanilla:.2e}"
         wall = max(r["wall_s"] for r in mine)
+        cpu = max(r["cpu_s"] for r in mine)
         print(
             f"| {case} | {median:.2e} | {each} | {van} | {best:.2e} ({method}) "
-            f"| {best / median:.1f}x | {wall:.0f} |"
+            f"| {best / median:.1f}x | {wall:.0f} | {cpu:.0f} |"
         )
 
 

@@ -35,7 +35,7 @@ import numpy as np
 
 from fieldpde import SIREN, Problem
 from fieldpde.app import Settings
-from fieldpde.constraints import HardDirichlet, Residual
+from fieldpde.constraints import Dirichlet, HardDirichlet, Initial, Residual
 from fieldpde.domains import Interval, SpaceTime, TimeInterval
 from fieldpde.nn import MLP
 
@@ -109,9 +109,16 @@ def residual(x, d):
     return u_t + u * u_x - NU * u_xx
 
 
-def problem(points: int = SETTINGS.points) -> Problem:
+def problem(points: int = SETTINGS.points, *, hard: bool = True) -> Problem:
     pde = Residual(residual, DOMAIN, num_points=points, method="sobol", laplacian_dims=(0,))
-    return Problem({"pde": pde}, reference=reference(), domain=DOMAIN, name="burgers")
+    # hard=False states the initial and boundary data as constraints too: the physics
+    # alone, for the default recipe (benchmarks/accuracy.py --untuned) or a soft fit
+    constraints = {"pde": pde}
+    if not hard:
+        n = max(points // 4, 64)
+        constraints["initial"] = Initial(boundary, DOMAIN, num_points=n)
+        constraints["walls"] = Dirichlet(0.0, DOMAIN, part="lateral", num_points=n)
+    return Problem(constraints, reference=reference(), domain=DOMAIN, name="burgers")
 
 
 def boundary(x):

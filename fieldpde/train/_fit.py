@@ -571,15 +571,10 @@ def prepare_fit(
     leaves = [a for a in jax.tree.leaves(trainable) if eqx.is_inexact_array(a)]
     check_dtypes(phases, leaves[0].dtype if leaves else None)
 
-    objectives: tuple[Any, ...]
-    if balancing is None:
-        objectives = tuple(
-            ProblemObjective(problem, static, causal if p.resamples else None) for p in phases
-        )
-    else:
-        objectives = tuple(
-            BalancedObjective(problem, static, causal if p.resamples else None) for p in phases
-        )
+    objective_type = ProblemObjective if balancing is None else BalancedObjective
+    objectives: tuple[Any, ...] = tuple(
+        objective_type(problem, static, causal if p.resamples else None) for p in phases
+    )
     engine = Engine(
         objectives=objectives,
         phases=tuple(phases),
