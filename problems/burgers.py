@@ -28,8 +28,6 @@ A SIREN (``activation="siren"``: 32x5, omega 4, Adam 1000 + L-BFGS 1000) reached
 import os
 from pathlib import Path
 
-import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -145,19 +143,8 @@ def field(
             2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega, dtype=dtype
         )
         return HardDirichlet(net, boundary, distance)
-    net = MLP.init(2, width, 1, depth=depth, key=key, activation=activation, dtype=dtype)
-    # Glorot-normal weights and zero biases (as Raissi et al.) instead of LeCun-uniform
-    keys = jax.random.split(key, len(net.layers))
-    layers = tuple(
-        eqx.tree_at(
-            lambda layer: (layer.W, layer.b),
-            layer,
-            (
-                jax.random.normal(k, layer.W.shape, layer.W.dtype)
-                * np.sqrt(2.0 / sum(layer.W.shape)),
-                jnp.zeros_like(layer.b),
-            ),
-        )
-        for k, layer in zip(keys, net.layers, strict=True)
-    )
-    return HardDirichlet(eqx.tree_at(lambda n: n.layers, net, layers), boundary, distance)
+    net = MLP.init(
+        2, width, 1, depth=depth, key=key, activation=activation, dtype=dtype,
+        init="glorot_normal",
+    )  # fmt: skip
+    return HardDirichlet(net, boundary, distance)

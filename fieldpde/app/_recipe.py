@@ -167,25 +167,6 @@ def _siren(key, d, width, depth, omegas, dtype):
     return eqx.tree_at(lambda s: s.layers[0].W, net, net.layers[0].W * rows)
 
 
-def _mlp(key, d, width, depth, activation, dtype):
-    net = MLP.init(d, width, 1, depth=depth, key=key, activation=activation, dtype=dtype)
-    # Glorot-normal weights and zero biases, as Raissi et al.
-    keys = jax.random.split(key, len(net.layers))
-    layers = tuple(
-        eqx.tree_at(
-            lambda layer: (layer.W, layer.b),
-            layer,
-            (
-                jax.random.normal(k, layer.W.shape, layer.W.dtype)
-                * math.sqrt(2.0 / sum(layer.W.shape)),
-                jnp.zeros_like(layer.b),
-            ),
-        )
-        for k, layer in zip(keys, net.layers, strict=True)
-    )
-    return eqx.tree_at(lambda n: n.layers, net, layers)
-
-
 def _network_choice(problem: Problem, settings: Settings, omegas) -> str:
     if settings.network is not None:
         return settings.network
@@ -299,7 +280,10 @@ def choose(pf: ProblemFile, settings: Settings) -> Plan:
             if network == "siren":
                 net = _siren(key, d, width, depth, omegas, dtype)
             else:
-                net = _mlp(key, d, width, depth, network, dtype)
+                net = MLP.init(
+                    d, width, 1, depth=depth, key=key, activation=network, dtype=dtype,
+                    init="glorot_normal",
+                )  # fmt: skip
             return Scaled.box(net, lo, hi, out_scale=out_scale)
 
         changes.update(network=network, width=width, depth=depth, omega=omegas)
