@@ -26,7 +26,9 @@ DOMAINS = {
     "ball3": fd.Ball([0.0, 0.0, 1.0], 1.5),
     "lshape": L_SHAPE,
     "square_minus_disks": SQUARE_C,
-    "box_minus_box": fd.Difference(fd.Box([-1.0, -1.0], [1.0, 1.0]), [fd.Box([-0.3, -0.3], [0.3, 0.3])]),
+    "box_minus_box": fd.Difference(
+        fd.Box([-1.0, -1.0], [1.0, 1.0]), [fd.Box([-0.3, -0.3], [0.3, 0.3])]
+    ),
     "disk_union": fd.Union([fd.Disk((0.0, 0.0), 1.0), fd.Disk((1.2, 0.0), 0.8)]),
     "lens": fd.Intersection([fd.Disk((0.0, 0.0), 1.0), fd.Disk((1.0, 0.0), 1.0)]),
     "box_and_disk": fd.Box([-1.0, -1.0], [1.0, 1.0]) & fd.Disk((0.8, 0.8), 1.0),
@@ -66,8 +68,12 @@ def test_distance_is_zero_on_the_boundary_positive_inside_negative_outside(name,
     assert np.all(np.asarray(domain.distance(inside)) > 0), name
     lo, hi = (np.asarray(a) for a in domain.bounding_box())
     span = hi - lo
-    probe = lo - 0.25 * span + 1.5 * span * np.asarray(
-        jax.random.uniform(jax.random.key(3), (2048, lo.size), jnp.float64)
+    probe = (
+        lo
+        - 0.25 * span
+        + 1.5
+        * span
+        * np.asarray(jax.random.uniform(jax.random.key(3), (2048, lo.size), jnp.float64))
     )
     outside = probe[~np.asarray(domain.contains(jnp.asarray(probe), tol=1e-3))]
     assert len(outside) > 50
@@ -78,7 +84,9 @@ def test_distance_is_zero_on_the_boundary_positive_inside_negative_outside(name,
 def test_distance_has_unit_normal_derivative_on_smooth_parts(name, key):
     domain = DOMAINS[name]
     x, n = domain.sample_boundary(512, key=key, method="sobol")
-    scale = float(np.max(np.asarray(domain.bounding_box()[1]) - np.asarray(domain.bounding_box()[0])))
+    scale = float(
+        np.max(np.asarray(domain.bounding_box()[1]) - np.asarray(domain.bounding_box()[0]))
+    )
     smooth = ~_near_junction(domain, x, 0.05 * scale) & ~_kinks(name, x)
     assert smooth.sum() > 100, name
     # just inside the boundary: the trimmed-segment ADF of a polygon edge is |f|-like on it
@@ -89,7 +97,10 @@ def test_distance_has_unit_normal_derivative_on_smooth_parts(name, key):
     assert np.max(err) < 1e-5, (name, float(np.max(err)))
 
 
-@pytest.mark.parametrize("name", ["box2", "box3", "lshape", "square_minus_disks", "interval_time", "disk_time", "box_and_disk"])
+@pytest.mark.parametrize(
+    "name",
+    ["box2", "box3", "lshape", "square_minus_disks", "interval_time", "disk_time", "box_and_disk"],
+)
 def test_each_part_distance_vanishes_on_its_part_only(name, key):
     domain = DOMAINS[name]
     x, _ = domain.sample_boundary(1024, key=key, method="sobol")

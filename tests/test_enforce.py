@@ -94,7 +94,11 @@ def test_disagreeing_data_at_a_corner_are_refused():
         left=Dirichlet(1.0, BOX, part="xmin"),
         bottom=Dirichlet(0.0, BOX, part="ymin"),
     )
-    with pytest.raises(ValueError, match="`value` of 'left' and of 'bottom' disagree where parts 'xmin' and 'ymin' meet.*\\(0, 0\\)"):
+    with pytest.raises(
+        ValueError,
+        match="`value` of 'left' and of 'bottom' disagree where parts 'xmin' and 'ymin' meet"
+        r".*\(0, 0\)",
+    ):
         enforce_hard(problem, _net(jax.random.key(0)))
     cyl = fd.Interval(0.0, 1.0) * fd.TimeInterval(0.0, 1.0)
     bad_ic = Problem(
@@ -111,14 +115,21 @@ def test_disagreeing_data_at_a_corner_are_refused():
 
 
 def test_parts_that_are_unknown_missing_or_given_twice_are_refused():
-    with pytest.raises(ValueError, match="`part` of Dirichlet: 'left' is not a boundary part of this Box; its parts are 'xmin'"):
+    with pytest.raises(
+        ValueError,
+        match="`part` of Dirichlet: 'left' is not a boundary part of this Box; its parts "
+        "are 'xmin'",
+    ):
         Dirichlet(0.0, BOX, part="left")
     with pytest.raises(ValueError, match="`part` of Neumann: 'hole0' is not a boundary part"):
         Neumann(0.0, BOX, part="hole0")
     with pytest.raises(TypeError, match="Dirichlet on the initial part needs a SpaceTime"):
         Dirichlet(0.0, BOX, part="initial")
     plate = fd.Box([-1.0, -1.0], [1.0, 1.0]) - fd.Disk((0.0, 0.0), 0.4)
-    with pytest.raises(ValueError, match="'hole1' is not a boundary part of this Difference.*groups: 'holes', 'outer'"):
+    with pytest.raises(
+        ValueError,
+        match="'hole1' is not a boundary part of this Difference.*groups: 'holes', 'outer'",
+    ):
         Dirichlet(0.0, plate, part=("hole0", "hole1"))
     lens = fd.Box([-1.0, -1.0], [1.0, 1.0]) & fd.Disk((0.8, 0.8), 1.0)
     with pytest.raises(ValueError, match="cover none of the boundary"):

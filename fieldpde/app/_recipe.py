@@ -176,6 +176,28 @@ def _network_choice(problem: Problem, settings: Settings, omegas) -> str:
     return "siren"
 
 
+def chosen_x64(settings: Settings) -> bool:
+    """Whether a run with `settings` trains in float64: the setting, else on a CPU.
+
+    A CPU computes float64 at about half its float32 rate, and L-BFGS stalls at float32's
+    rounding of the loss well above what float64 reaches; accelerators stay in float32.
+
+    Args:
+        settings: the run's `Settings`.
+
+    Returns:
+        ``settings.x64`` when it is set, else whether JAX's default backend is a CPU.
+
+    Example:
+        >>> cpu = jax.default_backend() == "cpu"
+        >>> chosen_x64(Settings(x64=False)), chosen_x64(Settings()) == cpu
+        (False, True)
+    """
+    if settings.x64 is not None:
+        return bool(settings.x64)
+    return jax.default_backend() == "cpu"
+
+
 def choose(pf: ProblemFile, settings: Settings) -> Plan:
     """Resolve every unset setting of a problem file and build its field (the recipe).
 
@@ -215,9 +237,7 @@ def choose(pf: ProblemFile, settings: Settings) -> Plan:
     timed = isinstance(domain, SpaceTime)
     changes: dict[str, Any] = {"points": points}
     if settings.x64 is None:
-        # A CPU computes float64 at about half its float32 rate, and L-BFGS stalls at float32's
-        # rounding of the loss well above what float64 reaches; accelerators stay in float32.
-        wide = jax.default_backend() == "cpu"
+        wide = chosen_x64(settings)
         changes["x64"] = wide
         choices["precision"] = "float64 (CPU)" if wide else "float32 (accelerator)"
     if settings.phases is None:

@@ -20,7 +20,7 @@ from ..reference import NodeTable
 from ..train import FitResult, fit, fit_best_of
 from ._output import solve_figure, write_netcdf
 from ._problem_file import ProblemFile, load_problem_file
-from ._recipe import Plan, choose
+from ._recipe import Plan, choose, chosen_x64
 from ._saved import save_solution
 from ._settings import Settings
 
@@ -106,7 +106,7 @@ def run(
     t0 = time.perf_counter()
     pf = problem if isinstance(problem, ProblemFile) else load_problem_file(problem)
     settings = (pf.settings if settings is None else settings).replace(**overrides)
-    with jax.enable_x64(bool(settings.x64)):
+    with jax.enable_x64(chosen_x64(settings)):
         plan = choose(pf, settings)
         return _run(pf, plan, seed, out, progress, verbose, t0)
 
