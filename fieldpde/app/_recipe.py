@@ -21,8 +21,7 @@ the shipped problems and PINNacle's (see ``docs/benchmarks.md``):
   L-BFGS on one batch;
 - **balancing**: each soft term normalised at initialisation (`InitialNormalization`)
   when a soft term remains beside the PDE;
-- **precision**: float64 on a CPU (about half the float32 rate there, and L-BFGS goes on
-  well below float32's rounding of the loss), float32 on an accelerator.
+- **precision**: float32 (``--x64`` for float64).
 
 Anything the file's ``SETTINGS`` or the command line sets wins. A file that defines its
 own ``field()`` keeps it (the width, depth and frequency settings are passed to it when it
@@ -177,25 +176,22 @@ def _network_choice(problem: Problem, settings: Settings, omegas) -> str:
 
 
 def chosen_x64(settings: Settings) -> bool:
-    """Whether a run with `settings` trains in float64: the setting, else on a CPU.
+    """Whether a run with `settings` trains in float64: the setting, else float32.
 
-    A CPU computes float64 at about half its float32 rate, and L-BFGS stalls at float32's
-    rounding of the loss well above what float64 reaches; accelerators stay in float32.
+    The recipe's results in ``docs/benchmarks.md`` were measured in float32 (a float64
+    recipe with the second-order phases is the next step to measure).
 
     Args:
         settings: the run's `Settings`.
 
     Returns:
-        ``settings.x64`` when it is set, else whether JAX's default backend is a CPU.
+        ``settings.x64`` when it is set, else False.
 
     Example:
-        >>> cpu = jax.default_backend() == "cpu"
-        >>> chosen_x64(Settings(x64=False)), chosen_x64(Settings()) == cpu
-        (False, True)
+        >>> chosen_x64(Settings(x64=True)), chosen_x64(Settings())
+        (True, False)
     """
-    if settings.x64 is not None:
-        return bool(settings.x64)
-    return jax.default_backend() == "cpu"
+    return bool(settings.x64)
 
 
 def choose(pf: ProblemFile, settings: Settings) -> Plan:
@@ -239,7 +235,7 @@ def choose(pf: ProblemFile, settings: Settings) -> Plan:
     if settings.x64 is None:
         wide = chosen_x64(settings)
         changes["x64"] = wide
-        choices["precision"] = "float64 (CPU)" if wide else "float32 (accelerator)"
+        choices["precision"] = "float64" if wide else "float32"
     if settings.phases is None:
         steps = settings.steps if settings.steps is not None else 3000
         lbfgs_steps = settings.lbfgs_steps if settings.lbfgs_steps is not None else 3000
