@@ -49,6 +49,21 @@ _count = _number(int, 0)
 _positive_float = _number(float, 0, strict=True)
 
 
+def _omega(text: str) -> float | tuple[float, ...]:
+    values = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a number or one per axis (e.g. 3,12), got {text!r}"
+            ) from None
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"frequencies must be finite and > 0, got {text}")
+        values.append(value)
+    return values[0] if len(values) == 1 else tuple(values)
+
+
 def _periodic(text: str) -> tuple[str, float]:
     name, _, period = text.partition("=")
     if not name:
@@ -73,6 +88,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"fieldpde: {message} (see {self.prog} --help)\n")
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default unless it has none or its help already says it."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default is None or action.default is False or "default" in text:
+            return text
+        return super()._get_help_string(action)
+
+
 def _problem_names() -> str:
     """The problem names for ``solve --help``, read without importing the package's JAX."""
     from pathlib import Path
@@ -83,13 +108,13 @@ def _problem_names() -> str:
         if folder.is_dir():
             for path in folder.glob("*.py"):
                 text = path.read_text(encoding="utf-8", errors="replace")
-                if "\ndef problem(" in text and "\ndef field(" in text:
+                if "\ndef problem(" in text:
                     names.add(path.stem)
     return ", ".join(sorted(names))
 
 
 def _parser() -> argparse.ArgumentParser:
-    formatter = argparse.ArgumentDefaultsHelpFormatter
+    formatter = _Help
     parser = _Parser(
         prog="fieldpde",
         description="Physics-informed neural fields.",
@@ -124,7 +149,35 @@ def _parser() -> argparse.ArgumentParser:
         help="float64 (default: the problem's setting)",
     )
     solve.add_argument("--grid", type=_positive_int, help="nodes per axis of the output grid")
-    solve.add_argument("--out", default="out", help="directory for the .nc and .png files")
+    solve.add_argument(
+        "--network",
+        choices=("siren", "tanh", "sin", "gelu", "silu", "softplus"),
+        help="the default field's network (default: chosen from the problem)",
+    )
+    solve.add_argument("--width", type=_positive_int, help="the field's hidden width")
+    solve.add_argument(
+        "--depth", type=_positive_int, help="the field's layers, the linear readout included"
+    )
+    solve.add_argument(
+        "--omega",
+        type=_omega,
+        help="first-layer frequency: one number, or one per axis as 3,12 (time included; "
+        "default: from the spectrum of the problem's data)",
+    )
+    solve.add_argument(
+        "--hard",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="hold Dirichlet and initial data exactly (default: wherever the domain allows)",
+    )
+    solve.add_argument(
+        "--adaptive",
+        action="store_true",
+        help="draw PDE points where the residual is large (RAR-D adaptive sampling)",
+    )
+    solve.add_argument(
+        "--out", default="out", help="directory for the .nc, .png and trained .eqx files"
+    )
     solve.add_argument("--no-progress", action="store_true", help="hide the progress output")
     _add_fit_parser(sub, formatter)
     _add_predict_parser(sub, formatter)
@@ -168,7 +221,9 @@ def _add_predict_parser(sub, formatter) -> None:
     predict = sub.add_parser(
         "predict", help="evaluate a fitted field onto a grid, to netCDF", formatter_class=formatter
     )
-    predict.add_argument("field", help="a field file written by `fieldpde fit`")
+    predict.add_argument(
+        "field", help="a field file written by `fieldpde fit`, or an .eqx by `fieldpde solve`"
+    )
     where = predict.add_mutually_exclusive_group()
     where.add_argument("--like", help="a netCDF file whose coordinates give the grid")
     where.add_argument(
@@ -176,7 +231,8 @@ def _add_predict_parser(sub, formatter) -> None:
         nargs="+",
         metavar="DIM=SPEC",
         help="new coordinates: DIM=START:STOP:NUM (inclusive; dates allowed) or DIM=xK "
-        "(K times the training resolution); other dimensions keep the training grid",
+        "(K times the training resolution); other dimensions keep the training grid; for "
+        "a `fieldpde solve` field: nodes per axis (one number, or one per axis)",
     )
     predict.add_argument("--out", required=True, help="the netCDF file to write")
     predict.add_argument("--chunk", type=_positive_int, default=65536, help="points per evaluation")
@@ -207,6 +263,7 @@ def _execute(args: argparse.Namespace) -> int:
     """Run a parsed command; returns its exit code (errors propagate as exceptions)."""
     if args.command == "solve":
         from .app import run
+        from .train import AdaptiveSampling
 
         out = run(
             args.problem,
@@ -220,6 +277,12 @@ def _execute(args: argparse.Namespace) -> int:
             x64=args.x64,
             grid=args.grid,
             starts=args.starts,
+            network=args.network,
+            width=args.width,
+            depth=args.depth,
+            omega=args.omega,
+            hard=args.hard,
+            adaptive=AdaptiveSampling() if args.adaptive else None,
         )
         if not out.ok:
             print(f"fieldpde: training failed: {out.result.message}", file=sys.stderr)
@@ -249,8 +312,23 @@ def _execute(args: argparse.Namespace) -> int:
             progress=_progress(args),
         )
         return EXIT_OK
-    from .app import predict_netcdf
+    from .app import is_solution_file, predict_netcdf, predict_solution
 
+    if is_solution_file(args.field):
+        if args.like is not None:
+            raise ValueError("`--like` needs a `fieldpde fit` field; give --grid N instead")
+        shape = None
+        if args.grid:
+            try:
+                counts = [int(g) for g in args.grid]
+            except ValueError:
+                raise ValueError(
+                    f"`--grid` of a `fieldpde solve` field is nodes per axis, got {args.grid}"
+                ) from None
+            shape = counts[0] if len(counts) == 1 else tuple(counts)
+        path = predict_solution(args.field, out=args.out, shape=shape)
+        print(f"wrote {path}")
+        return EXIT_OK
     predict_netcdf(args.field, out=args.out, like=args.like, grid=args.grid or (), chunk=args.chunk)
     return EXIT_OK
 

@@ -28,14 +28,12 @@ A SIREN (``activation="siren"``: 32x5, omega 4, Adam 1000 + L-BFGS 1000) reached
 import os
 from pathlib import Path
 
-import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from fieldpde import SIREN, Problem
 from fieldpde.app import Settings
-from fieldpde.constraints import HardDirichlet, Residual
+from fieldpde.constraints import Dirichlet, HardDirichlet, Initial, Residual
 from fieldpde.domains import Interval, SpaceTime, TimeInterval
 from fieldpde.nn import MLP
 
@@ -109,9 +107,16 @@ def residual(x, d):
     return u_t + u * u_x - NU * u_xx
 
 
-def problem(points: int = SETTINGS.points) -> Problem:
+def problem(points: int = SETTINGS.points, *, hard: bool = True) -> Problem:
     pde = Residual(residual, DOMAIN, num_points=points, method="sobol", laplacian_dims=(0,))
-    return Problem({"pde": pde}, reference=reference(), domain=DOMAIN, name="burgers")
+    # hard=False states the initial and boundary data as constraints too: the physics
+    # alone, for the default recipe (benchmarks/accuracy.py --untuned) or a soft fit
+    constraints = {"pde": pde}
+    if not hard:
+        n = max(points // 4, 64)
+        constraints["initial"] = Initial(boundary, DOMAIN, num_points=n)
+        constraints["walls"] = Dirichlet(0.0, DOMAIN, part="lateral", num_points=n)
+    return Problem(constraints, reference=reference(), domain=DOMAIN, name="burgers")
 
 
 def boundary(x):
@@ -138,19 +143,8 @@ def field(
             2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega, dtype=dtype
         )
         return HardDirichlet(net, boundary, distance)
-    net = MLP.init(2, width, 1, depth=depth, key=key, activation=activation, dtype=dtype)
-    # Glorot-normal weights and zero biases (as Raissi et al.) instead of LeCun-uniform
-    keys = jax.random.split(key, len(net.layers))
-    layers = tuple(
-        eqx.tree_at(
-            lambda layer: (layer.W, layer.b),
-            layer,
-            (
-                jax.random.normal(k, layer.W.shape, layer.W.dtype)
-                * np.sqrt(2.0 / sum(layer.W.shape)),
-                jnp.zeros_like(layer.b),
-            ),
-        )
-        for k, layer in zip(keys, net.layers, strict=True)
-    )
-    return HardDirichlet(eqx.tree_at(lambda n: n.layers, net, layers), boundary, distance)
+    net = MLP.init(
+        2, width, 1, depth=depth, key=key, activation=activation, dtype=dtype,
+        init="glorot_normal",
+    )  # fmt: skip
+    return HardDirichlet(net, boundary, distance)

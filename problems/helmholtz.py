@@ -13,7 +13,7 @@ import jax.numpy as jnp
 
 from fieldpde import SIREN, Problem
 from fieldpde.app import Settings
-from fieldpde.constraints import HardDirichlet, Residual
+from fieldpde.constraints import Dirichlet, HardDirichlet, Residual
 from fieldpde.domains import Box
 
 A1, A2, K = 1.0, 4.0, 1.0
@@ -40,7 +40,7 @@ def source(x):
     return (K**2 - (A1**2 + A2**2) * jnp.pi**2) * exact(x)
 
 
-def problem(points: int = SETTINGS.points) -> Problem:
+def problem(points: int = SETTINGS.points, *, hard: bool = True) -> Problem:
     # dividing by (a1^2 + a2^2) pi^2 keeps the residual O(1), which suits Adam's step size
     scale = 1.0 / ((A1**2 + A2**2) * jnp.pi**2)
     pde = Residual(
@@ -49,7 +49,12 @@ def problem(points: int = SETTINGS.points) -> Problem:
         num_points=points,
         method="sobol",
     )
-    return Problem({"pde": pde}, exact=exact, domain=DOMAIN, name="helmholtz")
+    # hard=False states the boundary data as a constraint too: the physics alone, for the
+    # default recipe (benchmarks/accuracy.py --untuned) or a soft fit
+    constraints = {"pde": pde}
+    if not hard:
+        constraints["bc"] = Dirichlet(0.0, DOMAIN, num_points=max(points // 4, 64))
+    return Problem(constraints, exact=exact, domain=DOMAIN, name="helmholtz")
 
 
 def field(key, *, width=64, depth=4, omega=10.0, dtype=None):

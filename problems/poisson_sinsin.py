@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 from fieldpde import SIREN, Problem
 from fieldpde.app import Settings
-from fieldpde.constraints import HardDirichlet, Residual
+from fieldpde.constraints import Dirichlet, HardDirichlet, Residual
 from fieldpde.domains import Box
 
 DOMAIN = Box([0.0, 0.0], [1.0, 1.0])
@@ -29,14 +29,19 @@ def exact(x):
     return jnp.sin(jnp.pi * x[0]) * jnp.sin(jnp.pi * x[1])
 
 
-def problem(points: int = SETTINGS.points) -> Problem:
+def problem(points: int = SETTINGS.points, *, hard: bool = True) -> Problem:
     pde = Residual(
         lambda x, d: (d.laplacian + 2 * jnp.pi**2 * exact(x)) / (2 * jnp.pi**2),
         DOMAIN,
         num_points=points,
         method="sobol",
     )
-    return Problem({"pde": pde}, exact=exact, domain=DOMAIN, name="poisson_sinsin")
+    # hard=False states the boundary data as a constraint too: the physics alone, for the
+    # default recipe (benchmarks/accuracy.py --untuned) or a soft fit
+    constraints = {"pde": pde}
+    if not hard:
+        constraints["bc"] = Dirichlet(0.0, DOMAIN, num_points=max(points // 4, 64))
+    return Problem(constraints, exact=exact, domain=DOMAIN, name="poisson_sinsin")
 
 
 def field(key, *, width=32, depth=3, omega=2.0, dtype=None):

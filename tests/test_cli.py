@@ -111,7 +111,7 @@ def test_a_script_is_refused_without_running_it(tmp_path):
         f"open({str(marker)!r}, 'w').write('ran')\n\ndef main():\n    pass\n\n"
         "if __name__ == '__main__':\n    main()\n"
     )
-    with pytest.raises(ValueError, match="not a problem file: it does not define problem, field"):
+    with pytest.raises(ValueError, match="not a problem file: it does not define problem "):
         load_problem_file(script)
     assert not marker.exists()  # its top-level code never ran
 

@@ -164,8 +164,10 @@ def test_constraint_errors():
         Observations(np.zeros((2, 1)), np.array([1.0, math.nan]))
     with pytest.raises(ValueError, match="`axis`"):
         Periodic(SQUARE, axis=2)
-    with pytest.raises(TypeError, match="Box or a Ball"):
-        HardDirichlet.on(Interval(0.0, 1.0) * TimeInterval(0.0, 1.0), lambda x: x)
+    with pytest.raises(TypeError, match="`domain` must be a fieldpde domain"):
+        HardDirichlet.on("square", lambda x: x)
+    with pytest.raises(ValueError, match="`part`: 'top' is not a boundary part of this SpaceTime"):
+        HardDirichlet.on(Interval(0.0, 1.0) * TimeInterval(0.0, 1.0), lambda x: x, part="top")
 
 
 def test_observations_of_gradients_and_laplacians(key):

@@ -1,5 +1,6 @@
-"""The application layer: problem files and their settings, the ``solve`` job (`run`), the
-netCDF jobs, and the toolkit of parametric-family scripts. The command line
+"""The application layer: problem files and their settings, the default recipe (`choose`),
+the ``solve`` job (`run`) and its saved fields, the netCDF jobs, and the toolkit of
+parametric-family scripts. The command line
 (`fieldpde.cli`) only parses arguments and calls these."""
 
 from ._family import FamilySettings as FamilySettings
@@ -21,6 +22,14 @@ from ._problem_file import import_script as import_script
 from ._problem_file import known_problems as known_problems
 from ._problem_file import load_problem_file as load_problem_file
 from ._problem_file import problem_dirs as problem_dirs
+from ._recipe import Plan as Plan
+from ._recipe import choose as choose
+from ._recipe import data_scale as data_scale
+from ._recipe import default_points as default_points
 from ._run import RunResult as RunResult
 from ._run import run as run
+from ._saved import is_solution_file as is_solution_file
+from ._saved import load_solution as load_solution
+from ._saved import predict_solution as predict_solution
+from ._saved import save_solution as save_solution
 from ._settings import Settings as Settings

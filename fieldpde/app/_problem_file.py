@@ -4,8 +4,10 @@ A problem file is a Python file that defines
 
 - ``problem(points, ...) -> fieldpde.problem.Problem``: the PDE, its domain and
   constraints, with an exact solution or a reference if there is one;
-- ``field(key, *, dtype=None, ...)``: the untrained field;
-- optionally ``SETTINGS = Settings(...)``: how to train it (default `Settings()`).
+- optionally ``field(key, *, dtype=None, ...)``: the untrained field (without it the
+  default recipe builds one, see `fieldpde.app.choose`);
+- optionally ``SETTINGS = Settings(...)``: how to train it (unset settings are chosen by
+  the default recipe).
 
 Before a file is run, its source is parsed (not executed) to check that it is a problem
 file: a script that happens to be passed to ``fieldpde solve`` is refused without running
@@ -25,9 +27,8 @@ from typing import Any, final
 from ._settings import Settings
 
 CONTRACT = (
-    "a problem file defines problem(points) -> fieldpde.problem.Problem, "
-    "field(key, *, dtype=None) -> the untrained field, and optionally "
-    "SETTINGS = fieldpde.app.Settings(...)"
+    "a problem file defines problem(points) -> fieldpde.problem.Problem, and optionally "
+    "field(key, *, dtype=None) -> the untrained field and SETTINGS = fieldpde.app.Settings(...)"
 )
 
 
@@ -71,20 +72,19 @@ def _top_level(path: Path) -> tuple[set[str], bool]:
 
 
 def is_problem_file(path: Path) -> bool:
-    """Whether `path` looks like a problem file (defines `problem` and `field`)."""
+    """Whether `path` looks like a problem file (defines `problem`)."""
     try:
         names, _ = _top_level(path)
     except (OSError, ValueError):
         return False
-    return {"problem", "field"} <= names
+    return "problem" in names
 
 
 def known_problems() -> list[str]:
     """The names of the problem files in `problem_dirs`, sorted.
 
     Returns:
-        The stems of the files that define ``problem`` and ``field`` (checked without
-        running them).
+        The stems of the files that define ``problem`` (checked without running them).
 
     Example:
         >>> {"helmholtz", "poisson_sinsin"} <= set(known_problems())
@@ -130,7 +130,8 @@ class ProblemFile:
         path: the file.
         settings: its `Settings` (`Settings()` if it states none).
         problem: its ``problem(points, ...)``.
-        field: its ``field(key, *, dtype=None, ...)``.
+        field: its ``field(key, *, dtype=None, ...)``, or ``None`` (the default recipe
+            builds the field).
         module: the imported module (for anything else it defines).
 
     Example:
@@ -143,7 +144,7 @@ class ProblemFile:
     path: Path
     settings: Settings
     problem: Callable[..., Any]
-    field: Callable[..., Any]
+    field: Callable[..., Any] | None
     module: ModuleType
 
 
@@ -222,7 +223,7 @@ def load_problem_file(spec: str | Path) -> ProblemFile:
     """
     path = find_problem_file(spec)
     names, main = _top_level(path)
-    missing = [n for n in ("problem", "field") if n not in names]
+    missing = [n for n in ("problem",) if n not in names]
     if missing:
         hint = f"; it looks like a script of its own: python {path}" if main else ""
         raise ValueError(
@@ -234,16 +235,22 @@ def load_problem_file(spec: str | Path) -> ProblemFile:
             f"{path}: a DEFAULTS dict is no longer read; write the settings as "
             "SETTINGS = fieldpde.app.Settings(steps=..., points=..., ...)"
         )
-    module = import_script(path, needs=("problem", "field"))
+    module = import_script(path, needs=("problem",))
     settings = module.__dict__.get("SETTINGS", Settings())
     if not isinstance(settings, Settings):
         raise ValueError(
             f"{path}: SETTINGS must be a fieldpde.app.Settings, got {type(settings).__name__}"
         )
-    problem, field = module.__dict__["problem"], module.__dict__["field"]
+    problem, field = module.__dict__["problem"], module.__dict__.get("field")
     for fn, label in ((problem, "problem"), (field, "field")):
-        if not callable(fn):
+        if fn is not None and not callable(fn):
             raise ValueError(f"{path}: `{label}` must be a function ({CONTRACT})")
     _check_options(problem, dict(settings.problem), "problem", path)
-    _check_options(field, dict(settings.field), "field", path)
+    if field is not None:
+        _check_options(field, dict(settings.field), "field", path)
+    elif settings.field:
+        raise TypeError(
+            f"{path}: Settings.field gives {sorted(settings.field)}, but the file defines no "
+            "field(); set the width, depth and omega of the default field instead"
+        )
     return ProblemFile(path.stem, path, settings, problem, field, module)

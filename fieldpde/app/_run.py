@@ -1,9 +1,12 @@
 r"""`run`: the main job of ``fieldpde solve``, for the command line, benchmarks and Python.
 
-It loads a problem file, trains its field under the file's settings (overridden by the
-caller's), evaluates the trained field on a grid against the exact or reference solution,
-and writes ``OUT/NAME.nc`` and ``OUT/NAME.png``. float64, when the settings ask for it, is
-switched on for the run only (`jax.enable_x64`), not for the rest of the process.
+It loads a problem file, resolves its settings with the default recipe (`choose`: what the
+file and the caller leave unset is chosen from the problem), trains the field, evaluates
+it on a grid against the exact or reference solution (and at a scattered reference's own
+nodes), and writes ``OUT/NAME.nc``, ``OUT/NAME.png`` and the trained field
+``OUT/NAME.eqx`` (`load_solution` reads it back in one call). float64, when the settings
+ask for it, is switched on for the run only (`jax.enable_x64`), not for the rest of the
+process.
 """
 
 import time
@@ -13,9 +16,12 @@ from typing import Any, final
 
 import jax
 
+from ..reference import NodeTable
 from ..train import FitResult, fit, fit_best_of
 from ._output import solve_figure, write_netcdf
 from ._problem_file import ProblemFile, load_problem_file
+from ._recipe import Plan, choose, chosen_x64
+from ._saved import save_solution
 from ._settings import Settings
 
 
@@ -26,14 +32,16 @@ class RunResult:
 
     Attributes:
         name: the problem's name.
-        relative_l2: the relative L2 error on the output grid (``None`` without an exact
-            or reference solution).
+        relative_l2: the relative L2 error: at the reference's nodes for a scattered
+            reference (`fieldpde.reference.NodeTable`), else on the output grid (``None``
+            without an exact or reference solution).
         status: the training status (``"completed"``, ``"nan"``, ``"diverged"``, ...).
-        settings: the `Settings` the run used.
+        settings: the resolved `Settings` the run used.
         result: the `fieldpde.train.FitResult`.
         dataset: the grid Dataset written to `netcdf`.
-        netcdf, png: the files written (``None`` when nothing was written).
+        netcdf, png, saved: the files written (``None`` when nothing was written).
         wall_time: seconds for the whole run.
+        plan: the default recipe's `Plan` (what it chose).
 
     Example:
         `run` builds it (see its example); ``ok`` is the training's:
@@ -53,6 +61,8 @@ class RunResult:
     netcdf: Path | None
     png: Path | None
     wall_time: float
+    plan: Plan | None = None
+    saved: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -73,14 +83,16 @@ def run(
 
     Args:
         problem: a problem name (``"helmholtz"``), a path, or a loaded `ProblemFile`.
-        settings: settings to use instead of the file's own.
+        settings: settings to use instead of the file's own (``Settings()``: everything
+            by the default recipe).
         seed: start ``i`` is initialised with ``fold_in(key(seed), i)`` (start 0 with
             ``key(seed)``); the points are drawn with ``key(seed + 1)``.
-        out: the folder for ``NAME.nc`` and ``NAME.png`` (``None``: write nothing).
+        out: the folder for ``NAME.nc``, ``NAME.png`` and ``NAME.eqx`` (``None``: write
+            nothing).
         progress: as for `fieldpde.train.fit`.
-        verbose: print what is done (the settings, the status, the error).
-        **overrides: single settings to change (``steps=100``, ``x64=True``, ...; see
-            `Settings`).
+        verbose: print what is done (the settings and choices, the status, the error).
+        **overrides: single settings to change (``steps=100``, ``x64=True``,
+            ``width=32``, ...; see `Settings`).
 
     Returns:
         A `RunResult`.
@@ -94,69 +106,94 @@ def run(
     t0 = time.perf_counter()
     pf = problem if isinstance(problem, ProblemFile) else load_problem_file(problem)
     settings = (pf.settings if settings is None else settings).replace(**overrides)
-    with jax.enable_x64(settings.x64):
-        return _run(pf, settings, seed, out, progress, verbose, t0)
+    with jax.enable_x64(chosen_x64(settings)):
+        plan = choose(pf, settings)
+        return _run(pf, plan, seed, out, progress, verbose, t0)
 
 
-def _run(pf, settings, seed, out, progress, verbose, t0) -> RunResult:
+def _describe(plan: Plan) -> str:
+    s = plan.settings
+    if s.phases is None:
+        training = f"{s.steps} Adam steps + {s.lbfgs_steps} L-BFGS steps"
+    else:
+        training = " -> ".join(f"{type(p).__name__} {p.steps}" for p in s.phases)
+    best_of = f", best of {s.starts} starts after {s.probe_steps} steps" if s.starts > 1 else ""
+    return (
+        f"fieldpde solve {plan.problem.name}: {training}, {s.points} points/step, "
+        f"{'float64' if s.x64 else 'float32'}{best_of}"
+    )
+
+
+def _run(pf: ProblemFile, plan: Plan, seed, out, progress, verbose, t0) -> RunResult:
     import jax.numpy as jnp
 
     from ..io import evaluate_on_grid
 
+    settings = plan.settings
     dtype = jnp.float64 if settings.x64 else jnp.float32
-    problem = pf.problem(points=settings.points, **settings.problem)
     seed_key = jax.random.key(seed)  # start 0 is the single-start field
     keys = [seed_key] + [jax.random.fold_in(seed_key, i) for i in range(1, settings.starts)]
-    fields = [pf.field(k, dtype=dtype, **settings.field) for k in keys]
+    fields = [plan.build(k, dtype) for k in keys]
     training = settings.training()
     if verbose:
-        best_of = (
-            f", best of {settings.starts} starts after {settings.probe_steps} steps"
-            if settings.starts > 1
-            else ""
-        )
-        if settings.phases is None:
-            plan = f"{settings.steps} Adam steps + {settings.lbfgs_steps} L-BFGS steps"
-        else:
-            plan = " -> ".join(f"{type(p).__name__} {p.steps}" for p in settings.phases)
-        print(
-            f"fieldpde solve {problem.name}: {plan}, {settings.points} points/step, "
-            f"{'float64' if settings.x64 else 'float32'}{best_of}",
-            flush=True,
-        )
-    common = dict(key=jax.random.key(seed + 1), progress=progress, causal=settings.causal)
+        print(_describe(plan), flush=True)
+        for name, text in plan.choices.items():
+            print(f"  chosen {name}: {text}", flush=True)
+    common = dict(
+        key=jax.random.key(seed + 1),
+        progress=progress,
+        causal=settings.causal,
+        adaptive=settings.adaptive,
+        balancing=settings.balancing,
+    )
     if settings.starts > 1:
         result = fit_best_of(
-            problem, fields, probe_steps=settings.probe_steps, **common, **training
+            plan.train_problem, fields, probe_steps=settings.probe_steps, **common, **training
         )
     else:
-        result = fit(problem, fields[0], **common, **training)
+        result = fit(plan.train_problem, fields[0], **common, **training)
+    problem = plan.problem
     ds = evaluate_on_grid(problem, result.field, shape=settings.grid)
+    nodes = None
+    if isinstance(problem.reference, NodeTable) and problem.exact is None:
+        nodes = problem.reference.relative_l2(result.field)
+        ds.attrs["relative_l2_nodes"] = nodes
+        ds.attrs["reference_nodes"] = int(problem.reference.points.shape[0])
     ds.attrs.update(
         status=result.status,
         steps=result.steps,
         wall_time_s=result.wall_time,
         final_loss=result.final_loss,
         seed=seed,
+        hard_constraints=", ".join(plan.hard),
         **settings.as_attrs(),
+        **{f"recipe_{k}": v for k, v in plan.choices.items()},
     )
-    nc_path = png_path = None
+    nc_path = png_path = saved = None
     if out is not None:
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
+        saved = save_solution(folder / f"{problem.name}.eqx", result, plan, pf, seed=seed)
+        ds.attrs["saved_field"] = saved.name
         nc_path = write_netcdf(ds, folder / f"{problem.name}.nc")
         png_path = solve_figure(ds, folder / f"{problem.name}.png")
-    rel = ds.attrs.get("relative_l2")
+    grid_rel = ds.attrs.get("relative_l2")
+    rel = nodes if nodes is not None else grid_rel
     if verbose:
         print(f"status: {result.status} ({result.message})")
         print(
             f"final loss {result.final_loss:.3e}; {result.steps} steps in {result.wall_time:.1f} s"
         )
-        if rel is not None:
+        if nodes is not None:
+            print(
+                f"relative L2 error at the {ds.attrs['reference_nodes']} reference nodes: "
+                f"{nodes:.3e} (on the output grid, against their interpolant: {grid_rel:.3e})"
+            )
+        elif grid_rel is not None:
             kind = "exact" if problem.exact else "reference"
-            print(f"relative L2 error vs {kind} solution: {rel:.3e}")
+            print(f"relative L2 error vs {kind} solution: {grid_rel:.3e}")
         if nc_path is not None:
-            print(f"wrote {nc_path} and {png_path}")
+            print(f"wrote {nc_path}, {png_path} and {saved}")
     return RunResult(
         name=problem.name,
         relative_l2=None if rel is None else float(rel),
@@ -167,4 +204,6 @@ def _run(pf, settings, seed, out, progress, verbose, t0) -> RunResult:
         netcdf=nc_path,
         png=png_path,
         wall_time=time.perf_counter() - t0,
+        plan=plan,
+        saved=saved,
     )

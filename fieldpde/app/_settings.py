@@ -2,8 +2,9 @@ r"""The settings of a problem file: how `fieldpde solve` trains it unless told o
 
 A problem file states its settings as one typed `Settings` object (``SETTINGS = Settings(
 steps=4000, points=2048, ...)``), checked when the file is loaded, so a misspelt or
-out-of-range setting fails before any training. The command line (or a Python caller of
-`fieldpde.app.run`) overrides single settings with `Settings.replace`.
+out-of-range setting fails before any training. A setting left unset (``None``) is chosen
+by the default recipe (`fieldpde.app.choose`) from the problem itself. The command line (or
+a Python caller of `fieldpde.app.run`) overrides single settings with `Settings.replace`.
 """
 
 from collections.abc import Mapping
@@ -12,7 +13,9 @@ from typing import Any, final
 import equinox as eqx
 
 from .._checks import positive_float, positive_int
-from ..train import AbstractPhase, Causal
+from ..train import AbstractBalancing, AbstractPhase, AdaptiveSampling, Causal
+
+NETWORKS = ("siren", "tanh", "sin", "gelu", "silu", "softplus")
 
 
 def _options(name: str, value: Any) -> None:
@@ -25,6 +28,16 @@ def _grid(value: Any) -> None:
         positive_int("grid", v, minimum=2)
 
 
+def _omega(value: Any) -> None:
+    for v in value if isinstance(value, tuple | list) else (value,):
+        positive_float("omega", v)
+
+
+def _optional(check, name: str, value: Any, **kw) -> None:
+    if value is not None:
+        check(name, value, **kw)
+
+
 @final
 class Settings(eqx.Module):
     """How a problem is trained and reported by default.
@@ -34,7 +47,7 @@ class Settings(eqx.Module):
         learning_rate: the peak Adam learning rate.
         resample_every: Adam steps per block of fixed collocation points.
         lbfgs_steps: L-BFGS steps after Adam, on one fixed batch.
-        lbfgs_points: points per constraint of that batch (``None``: ``points``); scaled
+        lbfgs_points: points per constraint of that batch (``None``: chosen); scaled
             with ``points`` when the command line changes it.
         phases: explicit training phases (`fieldpde.train.Adam`, `LBFGS`, ...) instead
             of the five settings above.
@@ -44,40 +57,62 @@ class Settings(eqx.Module):
         starts: initialisations probed before the best trains on (`fit_best_of`).
         probe_steps: steps of each probe when ``starts > 1``.
         causal: `fieldpde.train.Causal` weighting for space-time problems, or ``None``.
+        network: the default field's network: ``"siren"`` or an MLP activation
+            (``"tanh"``, ``"gelu"``, ...); ignored by a file's own ``field()``.
+        width, depth: the default field's hidden width and layer count (with the
+            readout); passed to a file's own ``field()`` if it takes them.
+        omega: the default field's first-layer frequency: one number, or one per axis
+            (time included); passed to a file's own ``field()`` if it takes it.
+        hard: hold Dirichlet and initial data exactly by the field (``None``: wherever
+            the domain allows, `fieldpde.problem.enforce_hard`); ``False``: train them.
+        adaptive: `fieldpde.train.AdaptiveSampling` to draw PDE points where residuals
+            are large, or ``None``.
+        balancing: how the soft loss terms are weighted: a `fieldpde.train` balancing
+            scheme (`LRAnnealing`, `InitialNormalization`, ...; ``None``: chosen).
         field: keyword arguments for the file's ``field(key, dtype=..., **field)``.
         problem: more keyword arguments for its ``problem(points, **problem)``.
+
+    Every setting left at ``None`` is chosen by the default recipe (`fieldpde.app.choose`).
 
     Example:
         >>> s = Settings(steps=4000, points=2048, lbfgs_steps=2000, lbfgs_points=4096)
         >>> s.replace(points=1024).lbfgs_points  # scaled with the points
         2048
+        >>> Settings().steps is None  # chosen by the recipe
+        True
         >>> Settings(stpes=10)
         Traceback (most recent call last):
         TypeError: ...
     """
 
-    steps: int = 5000
-    learning_rate: float = 1e-3
-    resample_every: int = 100
-    lbfgs_steps: int = 0
+    steps: int | None = None
+    learning_rate: float | None = None
+    resample_every: int | None = None
+    lbfgs_steps: int | None = None
     lbfgs_points: int | None = None
     phases: tuple[AbstractPhase, ...] | None = None
-    points: int = 1024
-    x64: bool = False
-    grid: int | tuple[int, ...] = 101
+    points: int | None = None
+    x64: bool | None = None
+    grid: int | tuple[int, ...] | None = None
     starts: int = 1
     probe_steps: int = 300
     causal: Causal | None = None
+    network: str | None = None
+    width: int | None = None
+    depth: int | None = None
+    omega: float | tuple[float, ...] | None = None
+    hard: bool | None = None
+    adaptive: AdaptiveSampling | None = None
+    balancing: AbstractBalancing | None = None
     field: Mapping[str, Any] = eqx.field(default_factory=dict)
     problem: Mapping[str, Any] = eqx.field(default_factory=dict)
 
     def __check_init__(self):
-        positive_int("steps", self.steps, minimum=0)
-        positive_float("learning_rate", self.learning_rate)
-        positive_int("resample_every", self.resample_every)
-        positive_int("lbfgs_steps", self.lbfgs_steps, minimum=0)
-        if self.lbfgs_points is not None:
-            positive_int("lbfgs_points", self.lbfgs_points)
+        _optional(positive_int, "steps", self.steps, minimum=0)
+        _optional(positive_float, "learning_rate", self.learning_rate)
+        _optional(positive_int, "resample_every", self.resample_every)
+        _optional(positive_int, "lbfgs_steps", self.lbfgs_steps, minimum=0)
+        _optional(positive_int, "lbfgs_points", self.lbfgs_points)
         if self.phases is not None:
             if not isinstance(self.phases, tuple | list) or not self.phases:
                 raise TypeError(f"`phases` must be a list of training phases, got {self.phases!r}")
@@ -87,15 +122,34 @@ class Settings(eqx.Module):
                         f"`phases[{i}]` must be a training phase (fieldpde.train.Adam, LBFGS, "
                         f"Optax, ...), got {phase!r}"
                     )
-        positive_int("points", self.points)
-        if not isinstance(self.x64, bool):
-            raise TypeError(f"`x64` must be True or False, got {self.x64!r}")
-        _grid(self.grid)
+        _optional(positive_int, "points", self.points)
+        for name in ("x64", "hard"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, bool):
+                raise TypeError(f"`{name}` must be True, False or None, got {value!r}")
+        if self.grid is not None:
+            _grid(self.grid)
         positive_int("starts", self.starts)
         positive_int("probe_steps", self.probe_steps)
         if self.causal is not None and not isinstance(self.causal, Causal):
             raise TypeError(
                 f"`causal` must be a fieldpde.train.Causal or None, got {self.causal!r}"
+            )
+        if self.network is not None and self.network not in NETWORKS:
+            raise ValueError(f"`network` must be one of {NETWORKS} or None, got {self.network!r}")
+        _optional(positive_int, "width", self.width)
+        _optional(positive_int, "depth", self.depth, minimum=2)
+        if self.omega is not None:
+            _omega(self.omega)
+        if self.adaptive is not None and not isinstance(self.adaptive, AdaptiveSampling):
+            raise TypeError(
+                f"`adaptive` must be a fieldpde.train.AdaptiveSampling or None, "
+                f"got {self.adaptive!r}"
+            )
+        if self.balancing is not None and not isinstance(self.balancing, AbstractBalancing):
+            raise TypeError(
+                f"`balancing` must be a fieldpde.train balancing scheme (LRAnnealing, "
+                f"InitialNormalization, ...) or None, got {self.balancing!r}"
             )
         _options("field", self.field)
         _options("problem", self.problem)
@@ -111,7 +165,12 @@ class Settings(eqx.Module):
         if unknown:
             raise TypeError(f"unknown settings {unknown}; the settings are {list(_FIELDS)}")
         values = {name: getattr(self, name) for name in _FIELDS}
-        if "points" in changes and self.lbfgs_points is not None and "lbfgs_points" not in changes:
+        if (
+            "points" in changes
+            and self.lbfgs_points is not None
+            and self.points is not None
+            and "lbfgs_points" not in changes
+        ):
             values["lbfgs_points"] = max(self.lbfgs_points * changes["points"] // self.points, 1)
         for name in ("field", "problem"):
             if name in changes:
@@ -119,10 +178,23 @@ class Settings(eqx.Module):
         values.update(changes)
         return Settings(**values)
 
+    def unset(self) -> tuple[str, ...]:
+        """The names of the settings left to the default recipe (``None``)."""
+        return tuple(n for n in _FIELDS if getattr(self, n) is None and n not in _OPTIONAL)
+
     def training(self) -> dict[str, Any]:
         """The keywords of `fieldpde.train.fit` these settings stand for."""
         if self.phases is not None:
             return {"phases": self.phases}
+        missing = [
+            n
+            for n in ("steps", "learning_rate", "resample_every", "lbfgs_steps")
+            if getattr(self, n) is None
+        ]
+        if missing:
+            raise ValueError(
+                f"settings {missing} are unset; resolve them with fieldpde.app.choose first"
+            )
         return dict(
             steps=self.steps,
             learning_rate=self.learning_rate,
@@ -163,6 +235,15 @@ _FIELDS = (
     "starts",
     "probe_steps",
     "causal",
+    "network",
+    "width",
+    "depth",
+    "omega",
+    "hard",
+    "adaptive",
+    "balancing",
     "field",
     "problem",
 )
+# settings for which None is a value of its own (off), not "let the recipe choose"
+_OPTIONAL = ("lbfgs_points", "phases", "causal", "adaptive")

@@ -11,6 +11,9 @@ from ._hard import BallDistance as BallDistance
 from ._hard import BoxDistance as BoxDistance
 from ._hard import HardDirichlet as HardDirichlet
 from ._initial import Initial as Initial
+from ._lifting import Lifting as Lifting
+from ._lifting import PartDistance as PartDistance
+from ._lifting import distance_scale as distance_scale
 from ._masked import MaskedObservations as MaskedObservations
 from ._observations import Observations as Observations
 from ._parameters import AbstractOverParameters as AbstractOverParameters

@@ -13,8 +13,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from ..domains import Ball, Box
+from ..domains import AbstractDomain, Ball, Box
 from ..ops import Jet
+from ._lifting import PartDistance, distance_scale
 
 
 def _constant(value: float) -> Callable[[Array], Array]:
@@ -73,8 +74,10 @@ class BallDistance(eqx.Module):
 class HardDirichlet(eqx.Module):
     r"""A field $u = g + D\,N$ that meets Dirichlet data $g$ exactly where $D = 0$.
 
-    Build it with `HardDirichlet.on(domain, network, boundary)` for a `Box` or `Ball`
-    (the distance is chosen for you), or pass any smooth `distance` vanishing on the boundary.
+    Build it with `HardDirichlet.on(domain, network, boundary, part)` on any domain (the
+    distance is chosen for you), or pass any smooth `distance` vanishing on the boundary.
+    `fieldpde.problem.enforce_hard` builds one from a problem's Dirichlet and initial
+    constraints, blending data that differ between parts with a `Lifting`.
     It acts on the last axis like the network and keeps the one-pass
     `fieldpde.ops.value_grad_laplacian` fast path (product rule on jets).
 
@@ -107,16 +110,34 @@ class HardDirichlet(eqx.Module):
         self.distance = distance
 
     @classmethod
-    def on(cls, domain: Box | Ball, network: Any, boundary: Any = 0.0) -> "HardDirichlet":
-        """Hard Dirichlet data on a `Box` (any d) or a `Ball`/`Disk`."""
-        if isinstance(domain, Box):
+    def on(
+        cls, domain: AbstractDomain, network: Any, boundary: Any = 0.0, part: Any = "boundary"
+    ) -> "HardDirichlet":
+        """Hard Dirichlet data $g$ on some boundary parts of any domain.
+
+        The whole boundary of a `Box` or a `Ball` uses the smooth `BoxDistance` and
+        `BallDistance`; any other domain or part list uses the domain's approximate
+        distance function (`PartDistance`, rescaled to at most 1 inside).
+
+        Args:
+            domain: the domain.
+            network: the free field $N$.
+            boundary: $g$ (a callable of one point or a number), extended smoothly into
+                the domain.
+            part: the boundary parts the data hold on (names, groups or ``"boundary"``);
+                the others are left free (a Neumann or Robin term can hold there).
+
+        Returns:
+            The `HardDirichlet` field.
+        """
+        if not isinstance(domain, AbstractDomain):
+            raise TypeError(f"`domain` must be a fieldpde domain, got {type(domain).__name__}")
+        names = domain.resolve_parts(part, label="`part`: ")
+        if names == domain.parts and isinstance(domain, Box):
             return cls(network, boundary, BoxDistance(domain.lo, domain.hi))
-        if isinstance(domain, Ball):
+        if names == domain.parts and isinstance(domain, Ball):
             return cls(network, boundary, BallDistance(domain.center, domain.radius))
-        raise TypeError(
-            f"`domain` must be a Box or a Ball for a built-in distance, got "
-            f"{type(domain).__name__}; pass `distance=` to HardDirichlet(...) instead"
-        )
+        return cls(network, boundary, PartDistance(domain, names, distance_scale(domain, names)))
 
     def _pointwise(self, fn, x):
         flat = x.reshape((-1, x.shape[-1]))

@@ -1,7 +1,7 @@
 """Where a constraint samples its points: a domain and a part of it."""
 
 from collections.abc import Callable
-from typing import Any, Literal, final
+from typing import Any, final
 
 import equinox as eqx
 import jax
@@ -10,10 +10,11 @@ from jaxtyping import Array, PRNGKeyArray
 
 from .._checks import positive_int
 from .._tree import with_static
-from ..domains import AbstractDomain, SpaceTime
+from ..domains import AbstractDomain, BoundaryPart, SpaceTime
 from ._base import AbstractConstraint, Batch
 
-Part = Literal["interior", "boundary", "initial", "lateral"]
+Part = str | tuple[str, ...] | Callable[[Array], Any]
+_WHOLE = ("interior", "boundary", "initial", "lateral")
 
 
 @final
@@ -22,8 +23,13 @@ class Region(eqx.Module):
 
     Attributes:
         domain: the domain.
-        part: ``"interior"``, ``"boundary"``, or for a `SpaceTime` domain ``"initial"``
-            (the slice at $t_0$) or ``"lateral"`` (space boundary x time).
+        part: ``"interior"``, ``"boundary"``, for a `SpaceTime` domain ``"initial"``
+            (the slice at $t_0$) or ``"lateral"`` (space boundary x time), or some named
+            parts of the boundary: a name from ``domain.parts`` (``"xmin"``, ``"hole0"``,
+            ...), a group (``"holes"``, ...), a tuple of names, or a predicate
+            ``(d,) -> bool`` of a boundary point (see `fieldpde.domains.BoundaryPart`).
+        names: the boundary parts `part` covers (``None`` for the interior and for a
+            predicate).
         num_points: points per step.
         method: ``"uniform"``, ``"sobol"``, ``"halton"`` or ``"grid"``.
 
@@ -37,12 +43,17 @@ class Region(eqx.Module):
         >>> batch = region.sample(jax.random.key(0))
         >>> batch.points.shape, bool(box.contains(batch.points).all())
         ((16, 2), True)
+        >>> left = Region(box, "xmin", num_points=4)
+        >>> left.measure, left.sample(jax.random.key(0)).points[:, 0].tolist()
+        (1.0, [0.0, 0.0, 0.0, 0.0])
     """
 
     domain: AbstractDomain
     part: Part = eqx.field(static=True)
+    names: tuple[str, ...] | None = eqx.field(static=True)
     num_points: int = eqx.field(static=True)
     method: str = eqx.field(static=True)
+    _boundary_part: BoundaryPart | None
 
     def __init__(
         self,
@@ -57,41 +68,68 @@ class Region(eqx.Module):
             raise TypeError(
                 f"`domain` of {owner} must be a fieldpde domain, got {type(domain).__name__}"
             )
-        if part not in ("interior", "boundary", "initial", "lateral"):
-            raise ValueError(
-                f"`part` of {owner} must be 'interior', 'boundary', 'initial' or 'lateral', "
-                f"got {part!r}"
-            )
-        if part in ("initial", "lateral") and not isinstance(domain, SpaceTime):
-            raise TypeError(
-                f"{owner} on the {part} part needs a SpaceTime domain (space * TimeInterval), "
-                f"got {type(domain).__name__}"
-            )
+        if isinstance(part, list):
+            part = tuple(part)
+        if isinstance(part, str) and part in ("initial", "lateral"):
+            if not isinstance(domain, SpaceTime):
+                raise TypeError(
+                    f"{owner} on the {part} part needs a SpaceTime domain (space * TimeInterval), "
+                    f"got {type(domain).__name__}"
+                )
         self.domain = domain
         self.part = part
+        self._boundary_part = None
+        if isinstance(part, str) and part == "interior":
+            self.names = None
+        elif isinstance(part, str) and part in _WHOLE:
+            self.names = domain.resolve_parts(part, label=f"`part` of {owner}: ")
+        elif callable(part) or isinstance(part, str | tuple):
+            self._boundary_part = BoundaryPart(domain, part, label=f"`part` of {owner}: ")
+            self.names = self._boundary_part.names
+        else:
+            raise ValueError(
+                f"`part` of {owner} must be 'interior', 'boundary', a boundary part's name "
+                f"({', '.join(repr(p) for p in domain.parts)}), a tuple of names or a "
+                f"predicate of a boundary point, got {part!r}"
+            )
         self.num_points = positive_int("num_points", num_points)
         self.method = method
+
+    @property
+    def is_boundary(self) -> bool:
+        """Whether the points lie on the boundary (and come with normals)."""
+        return not (isinstance(self.part, str) and self.part in ("interior", "initial"))
 
     def sample(self, key: PRNGKeyArray) -> Batch:
         """`num_points` points of the part (with outward normals on boundaries)."""
         n, method, domain = self.num_points, self.method, self.domain
+        if self._boundary_part is not None:
+            points, normals = self._boundary_part.sample(n, key=key, method=method)
+            return Batch(points, normals)
         if self.part == "interior":
             return Batch(domain.sample_interior(n, key=key, method=method))
         if self.part == "initial":
+            assert isinstance(domain, SpaceTime)
             return Batch(domain.sample_initial(n, key=key, method=method))
-        sampler = domain.sample_boundary if self.part == "boundary" else domain.sample_lateral
-        points, normals = sampler(n, key=key, method=method)
+        if self.part == "boundary":
+            points, normals = domain.sample_boundary(n, key=key, method=method)
+        else:
+            assert isinstance(domain, SpaceTime)
+            points, normals = domain.sample_lateral(n, key=key, method=method)
         return Batch(points, normals)
 
     @property
     def measure(self) -> float:
         """Length, area or volume of the part: the $|\\Omega_m|$ of Eq. 3."""
-        return {
-            "interior": lambda: self.domain.measure,
-            "boundary": lambda: self.domain.boundary_measure,
-            "initial": lambda: self.domain.initial_measure,
-            "lateral": lambda: self.domain.lateral_measure,
-        }[self.part]()
+        if self._boundary_part is not None:
+            return self._boundary_part.measure
+        domain = self.domain
+        if self.part == "interior":
+            return domain.measure
+        if self.part == "boundary":
+            return domain.boundary_measure
+        assert isinstance(domain, SpaceTime)
+        return domain.initial_measure if self.part == "initial" else domain.lateral_measure
 
 
 class AbstractRegionConstraint(AbstractConstraint):

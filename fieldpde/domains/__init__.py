@@ -2,7 +2,9 @@
 
 Every domain measures itself (`measure`, `boundary_measure`), tests membership
 (`contains`) and draws interior points and boundary points with outward normals, by
-``"uniform"``, ``"sobol"``, ``"halton"`` or ``"grid"`` sampling.
+``"uniform"``, ``"sobol"``, ``"halton"`` or ``"grid"`` sampling. It has an approximate
+distance function (`distance`, zero on the boundary, normalised to first order) and names
+the parts of its boundary (`parts`; `part` samples and measures some of them).
 """
 
 from ._ball import Ball as Ball
@@ -14,9 +16,12 @@ from ._base import SampleMethod as SampleMethod
 from ._box import Box as Box
 from ._box import Interval as Interval
 from ._box import Rectangle as Rectangle
+from ._parts import PART_MONTE_CARLO_POINTS as PART_MONTE_CARLO_POINTS
+from ._parts import BoundaryPart as BoundaryPart
 from ._polygon import Polygon as Polygon
 from ._setops import MONTE_CARLO_POINTS as MONTE_CARLO_POINTS
 from ._setops import Difference as Difference
+from ._setops import Intersection as Intersection
 from ._setops import Union as Union
 from ._time import SpaceTime as SpaceTime
 from ._time import TimeInterval as TimeInterval

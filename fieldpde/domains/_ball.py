@@ -19,6 +19,7 @@ from ._base import (
     candidates,
     to_jax,
 )
+from ._distance import ball_distance
 from ._sampling import cell_centres
 
 
@@ -135,6 +136,26 @@ class Ball(AbstractDomain):
 
     def _interior_grid(self, n: int) -> Array:
         return bounding_box_grid(self, n)
+
+    def _distance(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
+        return ball_distance(x, self.center, self.radius)
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return ("sphere",)
+
+    @property
+    def part_groups(self) -> dict[str, tuple[str, ...]]:
+        return {}
+
+    def _part_distance(self, name: str, x: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
+        return self._distance(x)
+
+    def _part_measure(self, name: str) -> float | None:
+        return self.boundary_measure
+
+    def _junctions(self) -> tuple[tuple[str, str, np.ndarray], ...]:
+        return ()
 
     def _boundary_grid(self, n: int) -> BoundarySample:
         d = self.dim

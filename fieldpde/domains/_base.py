@@ -295,6 +295,33 @@ class AbstractDomain(eqx.Module):
     def _boundary_grid(self, n: int) -> BoundarySample:
         """About `n` boundary points with regular spacing, and their normals."""
 
+    @abc.abstractmethod
+    def _distance(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
+        """`distance` for a checked float array `x`."""
+
+    @property
+    @abc.abstractmethod
+    def parts(self) -> tuple[str, ...]:
+        """The names of the boundary's parts, in order (a box's faces, a polygon's edges,
+        each hole of a difference, a space-time cylinder's initial slice, ...)."""
+
+    @property
+    @abc.abstractmethod
+    def part_groups(self) -> dict[str, tuple[str, ...]]:
+        """Names that stand for several parts (``"holes"``, ``"lateral"``, ...)."""
+
+    @abc.abstractmethod
+    def _part_distance(self, name: str, x: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
+        """The ADF of part `name`: zero on that part, positive in the domain off it."""
+
+    @abc.abstractmethod
+    def _part_measure(self, name: str) -> float | None:
+        """The $(d-1)$-measure of part `name` if a formula gives it, else ``None``."""
+
+    @abc.abstractmethod
+    def _junctions(self) -> tuple[tuple[str, str, np.ndarray], ...]:
+        """Where two parts meet: ``(part_a, part_b, points)`` with points ``(k, d)``."""
+
     def bounding_box(self) -> tuple[Float[Array, " d"], Float[Array, " d"]]:
         """Corners ``(lo, hi)`` of an axis-aligned box that contains the domain."""
         lo, hi = host_bounds(self)
@@ -365,6 +392,102 @@ class AbstractDomain(eqx.Module):
         points, normals = sample_proposal(self, "boundary", n, key=key, method=method)
         return BoundarySample(points, normals)
 
+    def distance(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
+        r"""The approximate distance function $\phi$ of the domain at points `x`.
+
+        $\phi$ is zero on the boundary, positive inside and negative outside, smooth inside,
+        and normalised to first order: $|\nabla \phi| = 1$ on the smooth parts of the
+        boundary, so near the boundary it is the signed distance (Sukumar & Srivastava,
+        CMAME 2022). Set operations compose their pieces' functions by R-functions.
+
+        Args:
+            x: points of shape ``(..., d)``.
+
+        Returns:
+            $\phi$ of shape ``x.shape[:-1]``.
+        """
+        return self._distance(as_points(x, self.dim, f"{type(self).__name__}.distance"))
+
+    def resolve_parts(self, part: Any, *, label: str = "`part`: ") -> tuple[str, ...]:
+        """The names of the parts `part` stands for.
+
+        Args:
+            part: ``"boundary"`` (every part), a part's name, a group's name (see
+                `part_groups`) or a sequence of those.
+            label: what an error message starts with (the argument's name).
+
+        Returns:
+            The part names, in the domain's order, each once.
+
+        Raises:
+            ValueError: a name the domain does not have (the message lists the ones it has).
+        """
+        names = [part] if isinstance(part, str) else list(part)
+        if not names:
+            raise ValueError(f"{label}must name at least one boundary part")
+        chosen: set[str] = set()
+        groups = self.part_groups
+        for name in names:
+            if not isinstance(name, str):
+                raise TypeError(f"{label}must hold part names (strings), got {name!r}")
+            if name == "boundary":
+                chosen.update(self.parts)
+            elif name in groups:
+                chosen.update(groups[name])
+            elif name in self.parts:
+                chosen.add(name)
+            else:
+                known = ", ".join(repr(p) for p in self.parts)
+                extra = f"; groups: {', '.join(repr(g) for g in groups)}" if groups else ""
+                raise ValueError(
+                    f"{label}{name!r} is not a boundary part of this {type(self).__name__}; "
+                    f"its parts are {known}{extra} (or 'boundary' for all of them)"
+                )
+        return tuple(p for p in self.parts if p in chosen)
+
+    def part_distance(self, part: Any, x: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
+        """The ADF of some boundary parts: zero on them, positive in the domain off them.
+
+        Args:
+            part: part names as for `resolve_parts`.
+            x: points of shape ``(..., d)``.
+
+        Returns:
+            The R-conjunction of the parts' ADFs, shape ``x.shape[:-1]``.
+        """
+        from ._distance import r_and_all
+
+        names = self.resolve_parts(part)
+        x = as_points(x, self.dim, f"{type(self).__name__}.part_distance")
+        return r_and_all([self._part_distance(n, x) for n in names])
+
+    def part_index(self, x: Float[Array, "*batch d"]) -> Array:
+        """For boundary points, the index in `parts` of the part each lies on.
+
+        Args:
+            x: boundary points of shape ``(..., d)``.
+
+        Returns:
+            An int array of shape ``x.shape[:-1]``: the part whose ADF is smallest there.
+        """
+        x = as_points(x, self.dim, f"{type(self).__name__}.part_index")
+        phis = jnp.stack([jnp.abs(self._part_distance(n, x)) for n in self.parts], axis=-1)
+        return jnp.argmin(phis, axis=-1)
+
+    def part(self, part: Any) -> Any:
+        """The boundary part(s) `part`, as a `BoundaryPart` to sample and measure.
+
+        Args:
+            part: part names as for `resolve_parts`, or a predicate ``(d,) -> bool`` of a
+                boundary point.
+
+        Returns:
+            A `BoundaryPart`.
+        """
+        from ._parts import BoundaryPart
+
+        return BoundaryPart(self, part)
+
     def __mul__(self, other: Any) -> "SpaceTime":
         from ._time import SpaceTime, TimeInterval
 
@@ -384,4 +507,11 @@ class AbstractDomain(eqx.Module):
 
         if isinstance(other, AbstractDomain):
             return Union([self, other])
+        return NotImplemented
+
+    def __and__(self, other: Any) -> "AbstractDomain":
+        from ._setops import Intersection
+
+        if isinstance(other, AbstractDomain):
+            return Intersection([self, other])
         return NotImplemented

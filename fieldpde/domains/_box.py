@@ -17,7 +17,14 @@ from ._base import (
     as_number,
     to_jax,
 )
+from ._distance import box_distance, half_space
 from ._sampling import cell_grid, grid_counts, pick
+
+
+def face_names(d: int) -> tuple[str, ...]:
+    """``xmin, xmax, ymin, ymax, zmin, zmax`` (then ``x3min``, ...): a box's faces."""
+    axes = ["x", "y", "z"] if d <= 3 else [f"x{i}" for i in range(d)]
+    return tuple(f"{a}{side}" for a in axes[:d] for side in ("min", "max"))
 
 
 @final
@@ -141,6 +148,53 @@ class Box(AbstractDomain):
 
     def _interior_grid(self, n: int) -> Array:
         return to_jax(cell_grid(self.lo, self.hi, grid_counts(self.lengths, n)))
+
+    def _distance(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
+        return box_distance(x, self.lo, self.hi)
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return face_names(self.dim)
+
+    @property
+    def part_groups(self) -> dict[str, tuple[str, ...]]:
+        return {}
+
+    def _face(self, name: str) -> tuple[int, bool]:
+        index = self.parts.index(name)
+        return index // 2, index % 2 == 1
+
+    def _part_distance(self, name: str, x: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
+        axis, upper = self._face(name)
+        if upper:
+            return half_space(x, axis, self.hi[axis], -1.0)
+        return half_space(x, axis, self.lo[axis], 1.0)
+
+    def _part_measure(self, name: str) -> float | None:
+        return self._face_areas()[self._face(name)[0]] if self.dim > 1 else 1.0
+
+    def _junctions(self) -> tuple[tuple[str, str, np.ndarray], ...]:
+        d, out = self.dim, []
+        names = self.parts
+        for i in range(d):
+            for j in range(i + 1, d):
+                others = [k for k in range(d) if k != i and k != j]
+                # points along the (d-2)-face where a face normal to i meets one normal to j
+                if others:
+                    grid = cell_grid(
+                        [self.lo[k] for k in others],
+                        [self.hi[k] for k in others],
+                        [5] * len(others),
+                    )
+                else:
+                    grid = np.zeros((1, 0))
+                for si, vi in enumerate((self.lo[i], self.hi[i])):
+                    for sj, vj in enumerate((self.lo[j], self.hi[j])):
+                        pts = np.zeros((len(grid), d))
+                        pts[:, others] = grid
+                        pts[:, i], pts[:, j] = vi, vj
+                        out.append((names[2 * i + si], names[2 * j + sj], pts))
+        return tuple(out)
 
     def _boundary_grid(self, n: int) -> BoundarySample:
         d = self.dim

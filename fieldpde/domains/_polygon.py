@@ -15,6 +15,7 @@ from ._base import (
     candidates,
     to_jax,
 )
+from ._distance import equivalence, segment_distance
 from ._sampling import cell_centres, pick
 
 
@@ -122,6 +123,7 @@ class Polygon(AbstractDomain):
 
     vertices: tuple[tuple[float, float], ...] = eqx.field(static=True)
     triangles: tuple[tuple[tuple[float, float], ...], ...] = eqx.field(static=True)
+    edge_names: tuple[str, ...] = eqx.field(static=True)
 
     def __init__(self, vertices: Any):
         """Build a polygon.
@@ -160,8 +162,13 @@ class Polygon(AbstractDomain):
                 "`vertices` of Polygon enclose zero area (all corners on a line?); "
                 "a polygon needs a non-degenerate interior"
             )
+        k = len(v)
         if area < 0:
             v = v[::-1]
+            # stored edge j runs along the given edge k - 2 - j, backwards
+            self.edge_names = tuple(f"edge{(k - 2 - j) % k}" for j in range(k))
+        else:
+            self.edge_names = tuple(f"edge{j}" for j in range(k))
         _check_simple(v, scale)
         self.vertices = tuple((float(x), float(y)) for x, y in v)
         self.triangles = tuple(
@@ -195,6 +202,47 @@ class Polygon(AbstractDomain):
     def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
         v = np.asarray(self.vertices)
         return v.min(axis=0), v.max(axis=0)
+
+    def _inside(self, x: Float[Array, "*batch 2"]) -> Bool[Array, "*batch"]:
+        """The even-odd rule: an odd number of edges crossed by a ray from x towards +x."""
+        a_np, e_np = self._edges()
+        a, e = jnp.asarray(a_np, x.dtype), jnp.asarray(e_np, x.dtype)
+        p = x[..., None, :]
+        px, py = p[..., 0], p[..., 1]
+        ay, by = a[:, 1], a[:, 1] + e[:, 1]
+        straddles = (ay > py) != (by > py)
+        x_cross = a[:, 0] + (py - ay) * e[:, 0] / jnp.where(straddles, e[:, 1], 1.0)
+        return jnp.sum(straddles & (px < x_cross), axis=-1) % 2 == 1
+
+    def _segments(self) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+        v = self.vertices
+        return [(v[i], v[(i + 1) % len(v)]) for i in range(len(v))]
+
+    def _distance(self, x: Float[Array, "*batch 2"]) -> Float[Array, "*batch"]:
+        unsigned = equivalence([segment_distance(x, a, b) for a, b in self._segments()])
+        return jnp.where(self._inside(x), unsigned, -unsigned)
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(sorted(self.edge_names, key=lambda n: int(n[4:])))
+
+    @property
+    def part_groups(self) -> dict[str, tuple[str, ...]]:
+        return {}
+
+    def _part_distance(self, name: str, x: Float[Array, "*batch 2"]) -> Float[Array, "*batch"]:
+        a, b = self._segments()[self.edge_names.index(name)]
+        return segment_distance(x, a, b)
+
+    def _part_measure(self, name: str) -> float | None:
+        return float(self._edge_lengths()[self.edge_names.index(name)])
+
+    def _junctions(self) -> tuple[tuple[str, str, np.ndarray], ...]:
+        k = len(self.vertices)
+        return tuple(
+            (self.edge_names[i - 1], self.edge_names[i], np.asarray([self.vertices[i]]))
+            for i in range(k)
+        )
 
     def _contains(self, x: Float[Array, "*batch 2"], tol: float) -> Bool[Array, "*batch"]:
         a_np, e_np = self._edges()

@@ -1,6 +1,6 @@
-r"""Set differences and unions of domains.
+r"""Set differences, unions and intersections of domains.
 
-Both are regularised set operations (the closure of the interior of the result), so a hole
+All three are regularised set operations (the closure of the interior of the result), so a hole
 that shares an edge with the outer box leaves no zero-width "hair" behind. Interior points
 are drawn by rejection. Boundary points are drawn from the pieces' boundaries in proportion
 to their measure and kept where they lie on the boundary of the result: a point $x$ with
@@ -35,6 +35,7 @@ from ._base import (
     to_jax,
 )
 from ._box import Box
+from ._distance import r_and_all, r_or_all
 from ._sampling import pick, qmc_unit, select
 
 # Measures that no formula gives are estimated from this many scrambled Sobol points with a
@@ -278,6 +279,49 @@ class Difference(AbstractDomain):
     def _pieces(self) -> tuple[tuple[AbstractDomain, ...], tuple[float, ...]]:
         return (self.base,) + self.holes, (1.0,) + (-1.0,) * len(self.holes)
 
+    def _distance(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
+        return r_and_all([self.base._distance(x)] + [-h._distance(x) for h in self.holes])
+
+    def _outer_names(self) -> dict[str, str]:
+        """This domain's name of each part of the base."""
+        if len(self.base.parts) == 1:
+            return {self.base.parts[0]: "outer"}
+        return {p: p for p in self.base.parts}
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        outer = tuple(self._outer_names().values())
+        return outer + tuple(f"hole{i}" for i in range(len(self.holes)))
+
+    @property
+    def part_groups(self) -> dict[str, tuple[str, ...]]:
+        groups = {"holes": tuple(f"hole{i}" for i in range(len(self.holes)))}
+        outer = tuple(self._outer_names().values())
+        if len(outer) > 1:
+            groups["outer"] = outer
+        for name, members in self.base.part_groups.items():
+            groups.setdefault(name, members)
+        return groups
+
+    def _part_distance(self, name: str, x: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
+        if name.startswith("hole") and name[4:].isdigit():
+            return -self.holes[int(name[4:])]._distance(x)
+        base_name = {v: k for k, v in self._outer_names().items()}[name]
+        return self.base._part_distance(base_name, x)
+
+    def _part_measure(self, name: str) -> float | None:
+        if not self.exact_measures:
+            return None
+        if name.startswith("hole") and name[4:].isdigit():
+            hole = self.holes[int(name[4:])]
+            return hole.boundary_measure if _inside(self.base, hole, strict=True) else None
+        base_name = {v: k for k, v in self._outer_names().items()}[name]
+        return self.base._part_measure(base_name)
+
+    def _junctions(self) -> tuple[tuple[str, str, np.ndarray], ...]:
+        rename = self._outer_names()
+        return tuple((rename[a], rename[b], pts) for a, b, pts in self.base._junctions())
+
     def _boundary_proposal(self) -> Proposal:
         return _boundary_proposal(self, *self._pieces())
 
@@ -386,3 +430,170 @@ class Union(AbstractDomain):
 
     def _boundary_grid(self, n: int) -> BoundarySample:
         return _boundary_grid(self, self.pieces, (1.0,) * len(self.pieces), n)
+
+    def _distance(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
+        return r_or_all([p._distance(x) for p in self.pieces])
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        # a piece's own parts run partly inside the union, where their distance functions
+        # vanish too: the union's boundary is one part
+        return ("boundary",)
+
+    @property
+    def part_groups(self) -> dict[str, tuple[str, ...]]:
+        return {}
+
+    def _part_distance(self, name: str, x: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
+        return self._distance(x)
+
+    def _part_measure(self, name: str) -> float | None:
+        return self.boundary_measure
+
+    def _junctions(self) -> tuple[tuple[str, str, np.ndarray], ...]:
+        return ()
+
+
+def _piece_names(pieces: Sequence[AbstractDomain]) -> list[dict[str, str]]:
+    """An intersection's name of each part of each piece: ``piece{i}`` or ``piece{i}.{name}``."""
+    out = []
+    for i, piece in enumerate(pieces):
+        if len(piece.parts) == 1:
+            out.append({piece.parts[0]: f"piece{i}"})
+        else:
+            out.append({p: f"piece{i}.{p}" for p in piece.parts})
+    return out
+
+
+@final
+class Intersection(AbstractDomain):
+    r"""The region $\overline{\operatorname{int}(\Omega_1 \cap \dots \cap \Omega_k)}$.
+
+    Interior points are drawn from the first piece and kept where every other piece
+    contains them; boundary points from every piece's boundary, kept where they lie on the
+    boundary of the result. Measures are Monte-Carlo estimates from `MONTE_CARLO_POINTS`
+    Sobol points with a fixed seed. The distance function is the R-conjunction of the
+    pieces'; each piece's parts are parts of the result, named ``piece{i}`` (a piece with
+    one part) or ``piece{i}.{name}``, with the group ``piece{i}``.
+
+    Attributes:
+        pieces: the domains intersected, all of the same dimension.
+
+    Example:
+        >>> lens = Intersection([Ball((0.0, 0.0), 1.0), Ball((1.0, 0.0), 1.0)])
+        >>> round(lens.measure, 2), lens.parts  # 2 pi / 3 - sqrt(3) / 2
+        (1.23, ('piece0', 'piece1'))
+        >>> bool(lens.contains([0.5, 0.0])), bool(lens.contains([-0.5, 0.0]))
+        (True, False)
+    """
+
+    pieces: tuple[AbstractDomain, ...]
+    _measure: float = eqx.field(static=True)
+    _boundary_measure: float = eqx.field(static=True)
+
+    def __init__(self, pieces: Sequence[AbstractDomain]):
+        """Build an intersection.
+
+        Args:
+            pieces: a non-empty sequence of domains of the same dimension.
+
+        Raises:
+            TypeError: if a piece is not a domain.
+            ValueError: if `pieces` is empty, the dimensions differ, or the bounding boxes
+                of the pieces do not overlap.
+        """
+        pieces_ = _as_domains("pieces", pieces)
+        if not pieces_:
+            raise ValueError("`pieces` must hold at least one domain")
+        _check_dims("pieces", pieces_, pieces_[0].dim, "`pieces[0]`")
+        nested = (p.pieces if isinstance(p, Intersection) else (p,) for p in pieces_)
+        self.pieces = tuple(itertools.chain.from_iterable(nested))
+        lo, hi = self._bounds()
+        if np.any(lo >= hi):
+            raise ValueError("`pieces` do not overlap: their bounding boxes share no volume")
+        self._measure = -1.0
+        self._boundary_measure = -1.0
+        self._measure = _monte_carlo(self, "interior")
+        if self._measure <= 0.0:
+            raise ValueError("`pieces` do not overlap: their intersection is empty")
+        self._boundary_measure = _monte_carlo(self, "boundary")
+
+    @property
+    def dim(self) -> int:
+        return self.pieces[0].dim
+
+    @property
+    def measure(self) -> float:
+        return self._measure
+
+    @property
+    def boundary_measure(self) -> float:
+        return self._boundary_measure
+
+    def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        boxes = [host_bounds(p) for p in self.pieces]
+        return np.max([b[0] for b in boxes], axis=0), np.min([b[1] for b in boxes], axis=0)
+
+    def _contains(self, x: Float[Array, "*batch d"], tol: float) -> Bool[Array, "*batch"]:
+        inside = self.pieces[0].contains(x, tol=tol)
+        for piece in self.pieces[1:]:
+            inside &= piece.contains(x, tol=tol)
+        return inside
+
+    def _interior_proposal(self) -> Proposal:
+        first = self.pieces[0]._interior_proposal()
+
+        def propose(u):
+            pts, ok = first.propose(u)
+            for piece in self.pieces[1:]:
+                ok &= piece.contains(pts, tol=0.0)
+            return pts, ok
+
+        return Proposal(first.unit_dim, first.measure, propose, True)
+
+    def _boundary_proposal(self) -> Proposal:
+        return _boundary_proposal(self, self.pieces, (1.0,) * len(self.pieces))
+
+    def _interior_grid(self, n: int) -> Array:
+        return bounding_box_grid(self, n)
+
+    def _boundary_grid(self, n: int) -> BoundarySample:
+        return _boundary_grid(self, self.pieces, (1.0,) * len(self.pieces), n)
+
+    def _distance(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
+        return r_and_all([p._distance(x) for p in self.pieces])
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(n for names in _piece_names(self.pieces) for n in names.values())
+
+    @property
+    def part_groups(self) -> dict[str, tuple[str, ...]]:
+        return {
+            f"piece{i}": tuple(names.values())
+            for i, names in enumerate(_piece_names(self.pieces))
+            if len(names) > 1
+        }
+
+    def _owner(self, name: str) -> tuple[AbstractDomain, str]:
+        for piece, names in zip(self.pieces, _piece_names(self.pieces), strict=True):
+            for own, mine in names.items():
+                if mine == name:
+                    return piece, own
+        raise ValueError(f"no part {name!r}")
+
+    def _part_distance(self, name: str, x: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
+        piece, own = self._owner(name)
+        return piece._part_distance(own, x)
+
+    def _part_measure(self, name: str) -> float | None:
+        return None
+
+    def _junctions(self) -> tuple[tuple[str, str, np.ndarray], ...]:
+        out = []
+        for piece, names in zip(self.pieces, _piece_names(self.pieces), strict=True):
+            for a, b, pts in piece._junctions():
+                inside = np.asarray(self.contains(to_jax(pts)))
+                if inside.any():
+                    out.append((names[a], names[b], pts[inside]))
+        return tuple(out)

@@ -21,6 +21,7 @@ from ._base import (
     to_jax,
 )
 from ._box import Box
+from ._distance import half_space, r_and_all
 from ._sampling import cell_centres, check_method, pick, select
 
 
@@ -95,6 +96,28 @@ class TimeInterval(AbstractDomain):
 
     def _boundary_grid(self, n: int) -> BoundarySample:
         return self._box._boundary_grid(n)
+
+    def _distance(self, x: Float[Array, "*batch 1"]) -> Float[Array, "*batch"]:
+        return self._box._distance(x)
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return ("start", "end")
+
+    @property
+    def part_groups(self) -> dict[str, tuple[str, ...]]:
+        return {}
+
+    def _part_distance(self, name: str, x: Float[Array, "*batch 1"]) -> Float[Array, "*batch"]:
+        if name == "start":
+            return half_space(x, 0, self.t0, 1.0)
+        return half_space(x, 0, self.t1, -1.0)
+
+    def _part_measure(self, name: str) -> float | None:
+        return 1.0
+
+    def _junctions(self) -> tuple[tuple[str, str, np.ndarray], ...]:
+        return ()
 
 
 def _with_time(x: Array, t: Any) -> Array:
@@ -253,6 +276,50 @@ class SpaceTime(AbstractDomain):
             to_jax(np.concatenate([np.asarray(p.points) for p in parts])),
             to_jax(np.concatenate([np.asarray(p.normals) for p in parts])),
         )
+
+    def _distance(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
+        t = x[..., -1:]
+        return r_and_all([self.space._distance(x[..., :-1]), self.time._distance(t)])
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return ("initial", "final") + self.space.parts
+
+    @property
+    def part_groups(self) -> dict[str, tuple[str, ...]]:
+        groups = {"lateral": self.space.parts}
+        for name, members in self.space.part_groups.items():
+            groups.setdefault(name, members)
+        return groups
+
+    def _part_distance(self, name: str, x: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
+        if name == "initial":
+            return half_space(x, self.dim - 1, self.time.t0, 1.0)
+        if name == "final":
+            return half_space(x, self.dim - 1, self.time.t1, -1.0)
+        return self.space._part_distance(name, x[..., :-1])
+
+    def _part_measure(self, name: str) -> float | None:
+        if name in ("initial", "final"):
+            return self.space.measure
+        space = self.space._part_measure(name)
+        return None if space is None else space * self.time.duration
+
+    def _junctions(self) -> tuple[tuple[str, str, np.ndarray], ...]:
+        out = []
+        # the slices meet every lateral part along the space boundary
+        pts, _ = self.space._boundary_grid(64)
+        pts = np.asarray(pts)
+        labels = np.asarray(self.space.part_index(to_jax(pts))) if len(pts) else []
+        for slice_name, t in (("initial", self.time.t0), ("final", self.time.t1)):
+            for i, part in enumerate(self.space.parts):
+                on = pts[np.asarray(labels) == i]
+                if len(on):
+                    out.append((slice_name, part, _grid_with_time(on, [t])))
+        levels = self.time.t0 + self.time.duration * cell_centres(5)
+        for a, b, corner in self.space._junctions():
+            out.append((a, b, _grid_with_time(corner, levels)))
+        return tuple(out)
 
     def sample_initial(
         self, n: int, *, key: PRNGKeyArray, method: SampleMethod = "uniform"

@@ -38,6 +38,7 @@ from ._pyrox import pyrox_method as pyrox_method
 from ._pyrox import pyrox_sample as pyrox_sample
 from ._range import Outside as Outside
 from ._range import beyond_range as beyond_range
+from ._scaled import Scaled as Scaled
 from ._siren import SIREN as SIREN
 from ._siren import SirenDense as SirenDense
 from ._siren import siren_weight_limit as siren_weight_limit

@@ -135,6 +135,7 @@ class MLP(eqx.Module):
         key: PRNGKeyArray,
         activation: str = "relu",
         dtype=None,
+        init: str = "lecun_uniform",
     ) -> "MLP":
         """Build an MLP of `depth` layers (counting the readout, as for `SIREN.init`).
 
@@ -146,9 +147,20 @@ class MLP(eqx.Module):
             key: PRNG key, split once per layer.
             activation: the hidden layers' activation, a name from ``MLP.activations``.
             dtype: parameter dtype (default: JAX's default float).
+            init: ``"lecun_uniform"`` (`Dense.init`, as PyTorch) or ``"glorot_normal"``:
+                $W \sim \mathcal{N}(0, 2 / (d_\text{in} + d_\text{out}))$ drawn with
+                layer ``i``'s key and zero biases, as Raissi et al.'s PINNs.
 
         Raises:
-            ValueError: `depth` < 2, a non-positive size, or an unknown `activation`.
+            ValueError: `depth` < 2, a non-positive size, or an unknown `activation` or
+                `init`.
+
+        Example:
+            >>> import jax
+            >>> net = MLP.init(2, 20, 1, depth=3, key=jax.random.key(0), activation="tanh",
+            ...                init="glorot_normal")
+            >>> float(abs(net.layers[1].b).max()), net.layers[1].W.std() < 0.4  # sqrt(2/40)
+            (0.0, Array(True, dtype=bool))
         """
         key = as_key(key)
         depth = positive_int("depth", depth, minimum=2, hint="first layer plus linear readout")
@@ -161,7 +173,22 @@ class MLP(eqx.Module):
             raise ValueError(
                 f"`activation` must be one of {sorted(_ACTIVATIONS)}, got {activation!r}"
             )
+        if init not in ("lecun_uniform", "glorot_normal"):
+            raise ValueError(f"`init` must be 'lecun_uniform' or 'glorot_normal', got {init!r}")
         keys = jax.random.split(key, depth)
+        if init == "glorot_normal":
+            dt = jnp.result_type(float) if dtype is None else dtype
+            return cls(
+                layers=tuple(
+                    Dense(
+                        W=jax.random.normal(keys[i], (sizes[i], sizes[i + 1]), dt)
+                        * math.sqrt(2.0 / (sizes[i] + sizes[i + 1])),
+                        b=jnp.zeros((sizes[i + 1],), dt),
+                        activation=None if i == depth - 1 else activation,
+                    )
+                    for i in range(depth)
+                )
+            )
         layers = tuple(
             Dense.init(
                 sizes[i],

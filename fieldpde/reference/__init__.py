@@ -12,8 +12,14 @@ Time-dependent problems are solved by the method of lines with diffrax: `heat` (
 in space and Dirichlet or periodic boundaries; each returns an `xarray.Dataset` on dims
 ``("time", "x"[, "y"])``, and `space_time_solution` turns it into a `GridSolution` over
 space-time points for ``Problem(reference=...)``.
+
+Scattered references (COMSOL text exports, any node/value table with ``%`` comment lines)
+are read by `read_comsol` into a `NodeTable`, which interpolates between its nodes and
+scores a field at the nodes themselves.
 """
 
+from ._comsol import NodeTable as NodeTable
+from ._comsol import read_comsol as read_comsol
 from ._finite_difference import helmholtz_fd as helmholtz_fd
 from ._finite_difference import poisson_fd as poisson_fd
 from ._solution import GridSolution as GridSolution

@@ -2,6 +2,10 @@
 and the drivers over it: `fit`, `fit_best_of`, `minimize`, `fit_snapshots`; checkpoints."""
 
 from ._adaptive import AdaptiveSampling as AdaptiveSampling
+from ._balancing import AbstractBalancing as AbstractBalancing
+from ._balancing import BalancedObjective as BalancedObjective
+from ._balancing import InitialNormalization as InitialNormalization
+from ._balancing import LRAnnealing as LRAnnealing
 from ._best_of import fit_best_of as fit_best_of
 from ._causal import Causal as Causal
 from ._checkpoint import load_checkpoint as load_checkpoint

@@ -30,6 +30,7 @@ from .._sharding import device_mesh, replicate, split_leading
 from ..constraints import AbstractDataConstraint
 from ..problem import Problem
 from ._adaptive import AdaptiveSampling
+from ._balancing import AbstractBalancing, BalancedObjective
 from ._causal import Causal
 from ._checkpoint import load_run, save_run
 from ._engine import Engine, Record, labels
@@ -186,9 +187,11 @@ def problem_sampler(
     *,
     adaptive: AdaptiveSampling | None = None,
     shard: Callable[[Any], Any] | None = None,
+    balance: Callable[..., Any] | None = None,
 ) -> Callable[..., Any]:
     """``sample(index, phase, key, params)`` for a problem: each phase's point counts,
-    residual-adaptive points in phases that resample, split over devices if asked."""
+    residual-adaptive points in phases that resample, split over devices if asked, and
+    with `balance` the block's loss weights beside the batches."""
     resized = {i: problem.with_num_points(p.points) for i, p in enumerate(phases)}
 
     def sample(index, phase, key, params):
@@ -204,7 +207,8 @@ def problem_sampler(
                 n: adaptive.resample(c, field, phi, k)
                 for (n, c), k in zip(prob.constraints.items(), keys, strict=True)
             }
-        return batches if shard is None else shard(batches)
+        batches = batches if shard is None else shard(batches)
+        return batches if balance is None else balance(index, phase, params, batches)
 
     return sample
 
@@ -271,6 +275,7 @@ def fit(
     resume: str | None = None,
     causal: Causal | None = None,
     devices: Sequence[Any] | None = None,
+    balancing: AbstractBalancing | None = None,
 ) -> FitResult:
     r"""Minimise the problem's Eq. 3 loss over the field (and any PDE coefficients).
 
@@ -326,6 +331,10 @@ def fit(
             device count does not divide is replicated instead (with a warning). For
             several hosts, call ``jax.distributed.initialize()`` first in every process
             and run the same script everywhere (only process 0 writes `checkpoint`).
+        balancing: a loss-balancing scheme (`LRAnnealing`, `InitialNormalization`) that
+            sets the weight of each constraint's term before every block of the phases
+            that draw fresh points (``None``: the constraints' own weights). The weights
+            are not saved in checkpoints, so `resume` does not take it.
 
     Returns:
         A `FitResult`.
@@ -453,6 +462,7 @@ def prepare_fit(
     causal: Causal | None = None,
     devices: Sequence[Any] | None = None,
     members: int | None = None,
+    balancing: AbstractBalancing | None = None,
 ) -> FitRun:
     """Check `fit`'s arguments and build its run (see `fit`); nothing is trained yet.
 
@@ -474,6 +484,7 @@ def prepare_fit(
             ("devices", devices),
             ("resume", resume),
             ("checkpoint", checkpoint),
+            ("balancing", balancing),
         ):
             if value is not None:
                 raise ValueError(f"`{name}` is not supported for an ensemble fit")
@@ -526,6 +537,13 @@ def prepare_fit(
         )
     if causal is not None and not isinstance(causal, Causal):
         raise TypeError(f"`causal` must be a Causal instance or None, got {type(causal).__name__}")
+    if balancing is not None and not isinstance(balancing, AbstractBalancing):
+        raise TypeError(
+            f"`balancing` must be a balancing scheme (LRAnnealing, InitialNormalization) or "
+            f"None, got {balancing!r}"
+        )
+    if balancing is not None and resume is not None:
+        raise ValueError("`resume` does not restore the weights of `balancing`; drop one")
     if adaptive is not None and not isinstance(adaptive, AdaptiveSampling):
         raise TypeError(
             f"`adaptive` must be an AdaptiveSampling instance or None, got {adaptive!r}"
@@ -553,8 +571,9 @@ def prepare_fit(
     leaves = [a for a in jax.tree.leaves(trainable) if eqx.is_inexact_array(a)]
     check_dtypes(phases, leaves[0].dtype if leaves else None)
 
-    objectives = tuple(
-        ProblemObjective(problem, static, causal if p.resamples else None) for p in phases
+    objective_type = ProblemObjective if balancing is None else BalancedObjective
+    objectives: tuple[Any, ...] = tuple(
+        objective_type(problem, static, causal if p.resamples else None) for p in phases
     )
     engine = Engine(
         objectives=objectives,
@@ -566,6 +585,7 @@ def prepare_fit(
             lambda i: objectives[i],
             adaptive=adaptive,
             shard=None if mesh is None else _sharder(mesh),
+            balance=None if balancing is None else _balancer(balancing, problem, static),
         ),
         members=members,
         batch_axes=0,
@@ -589,6 +609,26 @@ def prepare_fit(
         checkpoint_every=checkpoint_every,
         t_start=t_start,
     )
+
+
+def _balancer(balancing: AbstractBalancing, problem: Problem, static: Any):
+    """``balance(index, phase, params, batches)``: the batches with the block's weights.
+
+    New weights before each block of a phase that resamples; a phase on one batch keeps
+    the weights it starts with."""
+    current: dict[str, Any] = {"weights": None}
+
+    def balance(index, phase, params, batches):
+        if phase.resamples or current["weights"] is None:
+            resized = problem.with_num_points(phase.points)
+            current["weights"] = balancing.weights(
+                current["weights"], resized, params, static, batches
+            )
+        leaves = [a for a in jax.tree.leaves(params) if eqx.is_inexact_array(a)]
+        dtype = leaves[0].dtype if leaves else jnp.float32
+        return batches, {n: jnp.asarray(w, dtype) for n, w in current["weights"].items()}
+
+    return balance
 
 
 def _member_keys(keys: Any, members: int) -> Any:

@@ -1,0 +1,346 @@
+r"""The default recipe: every setting a problem file leaves unset, chosen from the problem.
+
+`choose` turns a problem file and its (partial) `Settings` into a `Plan`: resolved
+settings, the field to train, the problem left to train and what was chosen, so that
+``fieldpde solve FILE`` solves a file that states only the physics. The rules, measured on
+the shipped problems and PINNacle's (see ``docs/benchmarks.md``):
+
+- **hard constraints**: Dirichlet data on named boundary parts and initial values are held
+  exactly by the field (`fieldpde.problem.enforce_hard`), wherever the domain allows;
+- **network**: a SIREN, 64 wide and 4 deep, on a space domain; a tanh MLP of 8 hidden
+  layers of 20 on a space-time domain whose data vary slowly (Raissi et al.'s Burgers
+  network), a SIREN when they oscillate;
+- **self-scaling**: the network sees the domain's bounding box mapped to $[-1, 1]$ per
+  axis (time included) and its output is scaled by the size of the boundary and initial
+  data (`fieldpde.nn.Scaled`); a SIREN's first-layer frequency per axis is
+  $\omega_i = \max(3, k_i)$ with $k_i$ the wavenumber of the problem's data along axis
+  $i$ in those unit coordinates (`fieldpde.problem.data_wavenumbers`);
+- **points**: 2048 per step in 2-D, 4096 on a space-time domain or in 3-D, 512 in 1-D, and
+  twice that for the L-BFGS batch;
+- **phases**: Adam (peak rate 2e-3, cosine decay, fresh points every 100 steps), then
+  L-BFGS on one batch;
+- **balancing**: each soft term normalised at initialisation (`InitialNormalization`)
+  when a soft term remains beside the PDE;
+- **precision**: float32 (``--x64`` for float64).
+
+Anything the file's ``SETTINGS`` or the command line sets wins. A file that defines its
+own ``field()`` keeps it (the width, depth and frequency settings are passed to it when it
+takes them), and its Dirichlet data are still made hard around it unless ``hard=False``.
+"""
+
+import inspect
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, final
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..domains import SpaceTime
+from ..nn import MLP, SIREN, Scaled
+from ..problem import Problem, data_functions, data_wavenumbers, enforce_hard
+from ..train import InitialNormalization
+from ._problem_file import ProblemFile
+from ._settings import Settings
+
+BASE_OMEGA = 3.0
+
+
+@final
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """What the default recipe chose for a problem file.
+
+    Attributes:
+        settings: every setting resolved (nothing left ``None`` that training needs).
+        problem: the problem as the file states it.
+        train_problem: the problem left to train (without the constraints the field holds).
+        hard: the names of the constraints the field holds exactly.
+        choices: what was chosen, name -> a short text (printed and stored as netCDF
+            attributes ``recipe_NAME``).
+        build: ``build(key, dtype) -> field``, the untrained field of a start.
+        architecture: the settings that fix the field's structure (JSON), enough to
+            rebuild it for loading saved weights (`load_solution`).
+
+    Example:
+        >>> from fieldpde.app import load_problem_file
+        >>> plan = choose(load_problem_file("poisson_2d_c"), Settings())
+        >>> plan.hard, plan.choices["network"]
+        (('sides', 'holes'), 'siren 64x4')
+    """
+
+    settings: Settings
+    problem: Problem
+    train_problem: Problem
+    hard: tuple[str, ...]
+    choices: dict[str, str]
+    build: Callable[[Any, Any], Any]
+    architecture: dict[str, Any]
+
+
+def _takes(fn: Callable[..., Any], name: str) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.kind == p.VAR_KEYWORD for p in params) or any(p.name == name for p in params)
+
+
+def _pde_points(problem: Problem) -> int | None:
+    counts = [c.num_points for c in problem.constraints.values() if c.kind == "pde"]
+    return max(counts) if counts else None
+
+
+def default_points(problem: Problem) -> int:
+    """Collocation points per step for the problem's domain (see the module docstring).
+
+    Args:
+        problem: the `Problem`.
+
+    Returns:
+        512 in 1-D, 2048 in 2-D, 4096 in 3-D or on a space-time domain.
+
+    Example:
+        >>> from fieldpde.app import load_problem_file
+        >>> default_points(load_problem_file("burgers_1d_c").problem())
+        4096
+    """
+    domain = problem.domain
+    d = 2 if domain is None else domain.dim
+    if isinstance(domain, SpaceTime) or d >= 3:
+        return 4096
+    return 512 if d == 1 else 2048
+
+
+def data_scale(problem: Problem, n: int = 512) -> float:
+    """The largest magnitude of the problem's boundary and initial data (1 if none).
+
+    Args:
+        problem: the `Problem`.
+        n: points sampled per constraint.
+
+    Returns:
+        A positive float.
+
+    Example:
+        >>> from fieldpde.app import load_problem_file
+        >>> data_scale(load_problem_file("poisson_boltzmann_2d").problem())
+        1.0
+    """
+    best = 0.0
+    functions = data_functions(problem)
+    for name, c in problem.constraints.items():
+        if c.kind not in ("boundary", "initial") or name not in functions:
+            continue
+        pts = c.with_num_points(n).sample(jax.random.key(0)).points
+        values = jax.vmap(lambda p, fn=functions[name]: jnp.asarray(fn(p), p.dtype))(pts)
+        best = max(best, float(jnp.max(jnp.abs(values))))
+    return best if best > 0 and math.isfinite(best) else 1.0
+
+
+def _omegas(problem: Problem, setting: Any) -> tuple[float, ...]:
+    domain = problem.domain
+    assert domain is not None
+    lo, hi = (np.asarray(a, np.float64) for a in domain.bounding_box())
+    if setting is not None:
+        values = setting if isinstance(setting, tuple | list) else (setting,) * lo.size
+        if len(values) != lo.size:
+            raise ValueError(
+                f"`omega` gives {len(values)} frequencies but the domain has {lo.size} axes"
+            )
+        return tuple(float(v) for v in values)
+    k = np.asarray(data_wavenumbers(problem)) * (hi - lo) / 2.0
+    return tuple(float(max(BASE_OMEGA, round(v, 2))) for v in k)
+
+
+def _siren(key, d, width, depth, omegas, dtype):
+    top = max(omegas)
+    net = SIREN.init(
+        d, width, 1, depth=depth, key=key, first_omega=top, hidden_omega=BASE_OMEGA, dtype=dtype
+    )
+    rows = jnp.asarray([w / top for w in omegas], net.layers[0].W.dtype)[:, None]
+    return eqx.tree_at(lambda s: s.layers[0].W, net, net.layers[0].W * rows)
+
+
+def _network_choice(problem: Problem, settings: Settings, omegas) -> str:
+    if settings.network is not None:
+        return settings.network
+    timed = isinstance(problem.domain, SpaceTime)
+    if timed and max(omegas) <= BASE_OMEGA * 2:
+        return "tanh"
+    return "siren"
+
+
+def chosen_x64(settings: Settings) -> bool:
+    """Whether a run with `settings` trains in float64: the setting, else float32.
+
+    The recipe's results in ``docs/benchmarks.md`` were measured in float32 (a float64
+    recipe with the second-order phases is the next step to measure).
+
+    Args:
+        settings: the run's `Settings`.
+
+    Returns:
+        ``settings.x64`` when it is set, else False.
+
+    Example:
+        >>> chosen_x64(Settings(x64=True)), chosen_x64(Settings())
+        (True, False)
+    """
+    return bool(settings.x64)
+
+
+def choose(pf: ProblemFile, settings: Settings) -> Plan:
+    """Resolve every unset setting of a problem file and build its field (the recipe).
+
+    Args:
+        pf: the loaded problem file.
+        settings: its settings with the caller's overrides; ``None`` entries are chosen.
+
+    Returns:
+        A `Plan`.
+
+    Raises:
+        ValueError, TypeError: settings the problem cannot take (a width for a file
+            ``field()`` that takes none, hard data that disagree at a corner, ...).
+
+    Example:
+        >>> from fieldpde.app import load_problem_file
+        >>> plan = choose(load_problem_file("burgers_1d_c"), Settings(steps=10))
+        >>> plan.settings.steps, plan.choices["network"], plan.hard
+        (10, 'tanh 20x9', ('initial', 'walls'))
+    """
+    problem = pf.problem(
+        **({"points": settings.points} if settings.points else {}), **settings.problem
+    )
+    choices: dict[str, str] = {}
+    points = settings.points
+    if points is None:
+        points = default_points(problem)
+        choices["points"] = f"{points} per step"
+        if _pde_points(problem) != points:
+            problem = pf.problem(points=points, **settings.problem)
+    if not isinstance(problem, Problem):
+        raise TypeError(f"{pf.path}: problem() must return a fieldpde Problem, got {problem!r}")
+    if problem.domain is None:
+        raise ValueError(f"{pf.path}: the problem has no domain to solve on")
+    domain = problem.domain
+    d = domain.dim
+    timed = isinstance(domain, SpaceTime)
+    changes: dict[str, Any] = {"points": points}
+    if settings.x64 is None:
+        wide = chosen_x64(settings)
+        changes["x64"] = wide
+        choices["precision"] = "float64" if wide else "float32"
+    if settings.phases is None:
+        steps = settings.steps if settings.steps is not None else 3000
+        lbfgs_steps = settings.lbfgs_steps if settings.lbfgs_steps is not None else 3000
+        changes.update(
+            steps=steps,
+            lbfgs_steps=lbfgs_steps,
+            learning_rate=settings.learning_rate or 2e-3,
+            resample_every=settings.resample_every or 100,
+        )
+        if settings.lbfgs_points is None and lbfgs_steps:
+            changes["lbfgs_points"] = 2 * points
+        choices["phases"] = (
+            f"Adam {steps} (lr {changes['learning_rate']:g}) + L-BFGS {lbfgs_steps} on "
+            f"{settings.lbfgs_points or changes.get('lbfgs_points', points)} points"
+        )
+    if settings.grid is None:
+        changes["grid"] = (257, 101) if timed and d == 2 else 101 if d <= 2 else 41
+    hard_allowed = settings.hard is not False
+    architecture: dict[str, Any] = {}
+    if pf.field is not None:
+        options = dict(settings.field)
+        for name in ("width", "depth", "omega"):
+            value = getattr(settings, name)
+            if value is None:
+                continue
+            if not _takes(pf.field, name):
+                raise TypeError(
+                    f"{pf.path}: `{name}` is set, but the file's field() takes no `{name}` "
+                    "argument; drop the setting or add the argument to field()"
+                )
+            options[name] = value
+        file_field = pf.field
+
+        def make_network(key, dtype):
+            return file_field(key, dtype=dtype, **options)
+
+        choices["network"] = "the file's field()"
+        architecture["field"] = options
+        out_scale = 1.0
+    else:
+        omegas = _omegas(problem, settings.omega)
+        network = _network_choice(problem, settings, omegas)
+        if network == "siren":
+            width = settings.width or 64
+            depth = settings.depth or 4
+            choices["omega"] = "(" + ", ".join(f"{w:g}" for w in omegas) + ") per axis"
+        else:
+            width = settings.width or 20
+            depth = settings.depth or 9
+        choices["network"] = f"{network} {width}x{depth}"
+        lo, hi = (np.asarray(a, np.float64) for a in domain.bounding_box())
+        out_scale = data_scale(problem)
+        choices["scaling"] = (
+            f"inputs to [-1, 1] per axis, output x {out_scale:.3g} (boundary/initial data)"
+        )
+
+        def make_network(key, dtype):
+            if network == "siren":
+                net = _siren(key, d, width, depth, omegas, dtype)
+            else:
+                net = MLP.init(
+                    d, width, 1, depth=depth, key=key, activation=network, dtype=dtype,
+                    init="glorot_normal",
+                )  # fmt: skip
+            return Scaled.box(net, lo, hi, out_scale=out_scale)
+
+        changes.update(network=network, width=width, depth=depth, omega=omegas)
+        architecture.update(network=network, width=width, depth=depth, omega=list(omegas))
+    template = make_network(jax.random.key(0), None)
+    split = enforce_hard(problem, template) if hard_allowed else None
+    hard = () if split is None else split.hard
+    train_problem = problem if split is None else split.problem
+    changes["hard"] = bool(hard)
+    if hard:
+        choices["hard"] = ", ".join(hard) + " (held exactly by the field)"
+    elif hard_allowed:
+        choices["hard"] = "none (no Dirichlet or initial data on named parts)"
+    soft = [n for n, c in train_problem.constraints.items() if c.kind != "pde"]
+    if settings.balancing is None and soft:
+        changes["balancing"] = InitialNormalization()
+        choices["balancing"] = "each term normalised at initialisation"
+    resolved = settings.replace(
+        **{k: v for k, v in changes.items() if getattr(settings, k) is None}
+    )
+    hard_field = None if split is None or not hard else split.field
+
+    def build(key, dtype):
+        net = make_network(key, dtype)
+        if hard_field is None:
+            return net
+        return eqx.tree_at(lambda f: f.network, hard_field, net)
+
+    architecture.update(
+        hard=bool(hard), x64=bool(resolved.x64), points=int(points), problem=dict(settings.problem)
+    )
+    try:
+        json.dumps(architecture)
+    except TypeError:
+        architecture = {}
+    return Plan(
+        settings=resolved,
+        problem=problem,
+        train_problem=train_problem,
+        hard=hard,
+        choices=choices,
+        build=build,
+        architecture=architecture,
+    )

@@ -1,0 +1,119 @@
+"""The default recipe: a problem file that states only the physics is solved, saved, reloaded."""
+
+import textwrap
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import xarray as xr
+
+from fieldpde.app import Settings, choose, load_problem_file, load_solution, run
+from fieldpde.cli import main
+
+pytestmark = pytest.mark.x64
+
+# -u'' = pi^2 sin(pi x) on [0, 1] with u(0) = u(1) = 0: u = sin(pi x).
+PHYSICS_ONLY = textwrap.dedent(
+    """
+    import jax.numpy as jnp
+    from fieldpde import Problem
+    from fieldpde.constraints import Dirichlet, Residual
+    from fieldpde.domains import Box
+
+    LINE = Box([0.0], [1.0])
+
+    def problem(points: int = 64) -> Problem:
+        pde = Residual(lambda x, d: -d.laplacian - jnp.pi**2 * jnp.sin(jnp.pi * x[0]), LINE,
+                       num_points=points)
+        return Problem({"pde": pde, "bc": Dirichlet(0.0, LINE)}, domain=LINE,
+                       exact=lambda x: jnp.sin(jnp.pi * x[0]), name="line")
+    """
+)
+
+
+@pytest.fixture
+def physics_file(tmp_path):
+    path = tmp_path / "line.py"
+    path.write_text(PHYSICS_ONLY)
+    return path
+
+
+def test_a_file_with_only_problem_is_solved_saved_and_reloaded(physics_file, tmp_path):
+    r = run(
+        physics_file,
+        steps=300,
+        lbfgs_steps=100,
+        width=16,
+        depth=3,
+        grid=33,
+        out=tmp_path / "out",
+        progress=False,
+        verbose=False,
+    )
+    # Hard Dirichlet data, a 16x3 SIREN on [-1, 1]: well below 1e-3 of a sine in 400 steps.
+    assert r.status == "completed" and r.relative_l2 < 1e-3
+    assert r.plan.hard == ("bc",)
+    ds = xr.open_dataset(r.netcdf)
+    assert ds.attrs["recipe_network"] == "siren 16x3"
+    assert ds.attrs["saved_field"] == "line.eqx"
+    field, meta = load_solution(r.saved)
+    x = jnp.linspace(0.0, 1.0, 17)[:, None]
+    np.testing.assert_array_equal(np.asarray(field(x)), np.asarray(r.result.field(x)))
+    assert meta["problem"] == "line" and meta["architecture"]["width"] == 16
+    assert abs(float(field(jnp.zeros((1, 1)))[0, 0])) < 1e-12  # the hard zero survives
+
+
+def test_predict_evaluates_a_saved_solution(physics_file, tmp_path):
+    r = run(physics_file, steps=5, lbfgs_steps=0, width=8, depth=2, grid=5,
+            out=tmp_path / "out", progress=False, verbose=False)  # fmt: skip
+    out = tmp_path / "fine.nc"
+    assert main(["predict", str(r.saved), "--out", str(out), "--grid", "9"]) == 0
+    ds = xr.open_dataset(out)
+    x = jnp.asarray(ds["x"].values)[:, None]
+    field, _ = load_solution(r.saved)
+    name = next(iter(ds.data_vars))
+    np.testing.assert_allclose(ds[name].values.ravel(), np.asarray(field(x)).ravel(), rtol=1e-6)
+
+
+def test_settings_override_the_recipe_and_are_checked(physics_file):
+    pf = load_problem_file(physics_file)
+    plan = choose(pf, Settings(width=24, depth=2, omega=(5.0,), hard=False))
+    assert plan.hard == () and plan.choices["network"] == "siren 24x2"
+    assert plan.settings.omega == (5.0,) and "bc" in plan.train_problem.constraints
+    net = plan.build(jax.random.key(0), jnp.float64)
+    assert net.network.layers[0].omega == 5.0
+    with pytest.raises(ValueError, match="`omega` gives 2 frequencies but the domain has 1"):
+        choose(pf, Settings(omega=(3.0, 4.0)))
+
+
+def test_a_time_axis_where_nothing_oscillates_gets_the_base_frequency():
+    # The heat problem of the issue: sin(20 pi x) sin(pi y) initial data, t in [0, 5].
+    from fieldpde import Problem
+    from fieldpde.constraints import Dirichlet, Initial, Residual
+    from fieldpde.domains import Box, SpaceTime, TimeInterval
+
+    cyl = SpaceTime(Box([0.0, 0.0], [1.0, 1.0]), TimeInterval(0.0, 5.0))
+    p = Problem(
+        {
+            "pde": Residual(lambda x, d: d.grad[0, 2] - d.laplacian, cyl, laplacian_dims=(0, 1)),
+            "ic": Initial(lambda x: jnp.sin(20 * jnp.pi * x[0]) * jnp.sin(jnp.pi * x[1]), cyl),
+            "walls": Dirichlet(0.0, cyl, part="lateral"),
+        },
+        domain=cyl,
+    )
+
+    class File:  # the two attributes `choose` reads, as a loaded file has them
+        path = "heat.py"
+        field = None
+
+        @staticmethod
+        def problem(points=None):
+            return p
+
+    plan = choose(File(), Settings(steps=1, lbfgs_steps=0))
+    kx, ky, kt = plan.settings.omega
+    # rms wavenumbers 20 pi and pi on the unit box mapped to [-1, 1]: 10 pi and pi / 2,
+    # the latter below the base frequency 3; nothing along time.
+    assert 0.85 * 10 * np.pi < kx < 1.1 * 10 * np.pi and ky == 3.0 and kt == 3.0
+    assert plan.hard == ("ic", "walls") and plan.choices["network"].startswith("siren")
