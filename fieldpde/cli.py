@@ -49,6 +49,16 @@ _count = _number(int, 0)
 _positive_float = _number(float, 0, strict=True)
 
 
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a probability in (0, 1), got {text!r}")
+    return value
+
+
 def _periodic(text: str) -> tuple[str, float]:
     name, _, period = text.partition("=")
     if not name:
@@ -180,6 +190,14 @@ def _add_predict_parser(sub, formatter) -> None:
     )
     predict.add_argument("--out", required=True, help="the netCDF file to write")
     predict.add_argument("--chunk", type=_positive_int, default=65536, help="points per evaluation")
+    predict.add_argument(
+        "--quantiles",
+        nargs="+",
+        type=_probability,
+        metavar="P",
+        help="ensemble fields: also write the members' quantiles at these probabilities "
+        "(e.g. 0.05 0.95) as <name>_quantile",
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -251,7 +269,14 @@ def _execute(args: argparse.Namespace) -> int:
         return EXIT_OK
     from .app import predict_netcdf
 
-    predict_netcdf(args.field, out=args.out, like=args.like, grid=args.grid or (), chunk=args.chunk)
+    predict_netcdf(
+        args.field,
+        out=args.out,
+        like=args.like,
+        grid=args.grid or (),
+        chunk=args.chunk,
+        quantiles=args.quantiles,
+    )
     return EXIT_OK
 
 

@@ -265,9 +265,56 @@ def test_ensemble_mean_std(tmp_path):
     members = members * field.source.std[0] + field.source.mean[0]
     np.testing.assert_allclose(out["u"], members.mean(0), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out["u_std"], members.std(0, ddof=1), rtol=1e-4, atol=1e-6)
-    assert float(out["u_std"].min()) > 0 and out["u"].attrs == {"units": "m"}
+    assert float(out["u_std"].min()) > 0
+    assert out["u"].attrs == {"units": "m", "ancillary_variables": "u_std"}
     field.save(tmp_path / "e.field")
     assert load_field(tmp_path / "e.field").predict().identical(out)
+    # the members' quantiles and the members themselves, from the same evaluation
+    full = field.predict(quantiles=[0.1, 0.5, 0.9], members=True)
+    np.testing.assert_allclose(full["u_member"], members, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        full["u_quantile"], np.quantile(members, [0.1, 0.5, 0.9], axis=0), rtol=1e-5, atol=1e-6
+    )
+    assert full["u_quantile"].dims == ("quantile", "x") and full["u_member"].dims[0] == "member"
+    assert full["quantile"].values.tolist() == [0.1, 0.5, 0.9]
+    assert full["u"].attrs["ancillary_variables"] == "u_std u_quantile u_member"
+
+
+def test_ensemble_uncertainty_carries_cf_metadata(grid_field, tmp_path):
+    da = grid_field[0]
+    da = da.where(da.lat < 40.0)  # cells to mask again in every output
+    field = fit_xarray(da, ensemble_size=2, width=8, depth=2, steps=5, progress=False)
+    out = field.predict(quantiles=(0.05, 0.95), keep_mask=True)
+    path = tmp_path / "u.nc"
+    out.to_netcdf(path)
+    with xr.open_dataset(path) as back:
+        sst, std, q = back["sst"], back["sst_std"], back["sst_quantile"]
+        assert sst.attrs["ancillary_variables"] == "sst_std sst_quantile"
+        assert sst.attrs["standard_name"] == "sea_surface_temperature"
+        # CF standard-name modifier: "<standard_name> standard_error", same units
+        assert std.attrs["standard_name"] == "sea_surface_temperature standard_error"
+        assert std.attrs["units"] == q.attrs["units"] == "degC"
+        assert std.attrs["long_name"] == "ensemble standard deviation of sea surface temperature"
+        assert q.attrs["standard_name"] == "sea_surface_temperature"
+        assert "valid_range" not in std.attrs  # a spread has no valid range of the values
+        # the source mask applies to every uncertainty variable
+        assert bool((std.isnull() == da.isnull()).all())
+        assert bool((q.isnull() == da.isnull()).all(("lat", "lon")).all())
+        assert bool((q.isel(quantile=0) <= q.isel(quantile=1)).where(da.notnull(), True).all())
+
+
+def test_uncertainty_options_are_checked(grid_field):
+    da, field = grid_field
+    with pytest.raises(ValueError, match="`quantiles` needs an ensemble fit"):
+        field.predict(quantiles=(0.1, 0.9))
+    with pytest.raises(ValueError, match="`members` needs an ensemble fit"):
+        field.predict(members=True)
+    ens = fit_xarray(da, ensemble_size=2, width=8, depth=2, steps=1, progress=False)
+    for bad in ((0.0, 0.5), (0.5, 1.5), ()):
+        with pytest.raises(ValueError, match=r"`quantiles` must be probabilities in \(0, 1\)"):
+            ens.predict(quantiles=bad)
+    with pytest.raises(TypeError, match="`members` must be True or False"):
+        ens.predict(members="yes")
 
 
 def test_chunked_prediction_matches_one_chunk(grid_field):
