@@ -447,7 +447,7 @@ def test_public_classes_are_final():
 
     classes = [getattr(fieldpde.io, n) for n in dir(fieldpde.io)]
     classes = [c for c in classes if isinstance(c, type)]
-    assert {c.__name__ for c in classes} == {"AxisEncoding", "FittedField"}
+    assert {c.__name__ for c in classes} == {"AxisEncoding", "FittedField", "GridPDE"}
     assert all(getattr(c, "__final__", False) for c in classes)
 
 
