@@ -152,13 +152,8 @@ def score_xarray(
                 "`members=True`"
             )
 
-        def covered(lv, t=t, mu=mu, sd=sd, members=members):
-            if interval == "empirical":
-                return float(coverage(members, t, lv))
-            return float(gaussian_coverage(mu, sd, t, lv))
-
         rows["rmse"].append(float(jnp.sqrt(jnp.mean((mu - t) ** 2))))
-        rows["coverage"].append(covered(level))
+        rows["coverage"].append(_covered(interval, members, mu, sd, t, level))
         rows["nll"].append(float(gaussian_nll(mu, sd, t)))
         if members is not None and members.shape[0] >= 2:
             rows["crps"].append(float(jnp.mean(_crps_points(members, t, "fair"))))
@@ -167,8 +162,8 @@ def score_xarray(
             rows["crps"].append(float(crps_gaussian(mu, sd, t)))
             estimators.add("gaussian")
         rows["cells"].append(int(keep.sum()))
-        curves.append([covered(float(lv)) for lv in levels])
-    data = {k: ("variable", np.asarray(v)) for k, v in rows.items()}
+        curves.append([_covered(interval, members, mu, sd, t, float(lv)) for lv in levels])
+    data: dict[str, Any] = {k: ("variable", np.asarray(v)) for k, v in rows.items()}
     data["reliability"] = (("variable", "level"), np.asarray(curves))
     return xr.Dataset(
         data,
@@ -179,3 +174,10 @@ def score_xarray(
             "crps_estimator": ", ".join(sorted(estimators)),
         },
     )
+
+
+def _covered(interval: str, members: Any, mu: Any, sd: Any, t: Any, level: float) -> float:
+    """Coverage at `level`: the members' central interval or the Gaussian one."""
+    if members is not None and interval == "empirical":
+        return float(coverage(members, t, level))
+    return float(gaussian_coverage(mu, sd, t, level))

@@ -259,7 +259,7 @@ class FittedField(eqx.Module):
             )
         if members:
             out_coords["member"] = xr.Variable(
-                ("member",), np.arange(src.ensemble_size), {"long_name": "ensemble member"}
+                ("member",), np.arange(src.ensemble_size or 0), {"long_name": "ensemble member"}
             )
         data_vars = {}
         for j, name in enumerate(src.variables):
@@ -381,7 +381,7 @@ class FittedField(eqx.Module):
         if quantiles is not None:
             extra["quantile"] = np.empty((m, len(quantiles), total))
         if members:
-            extra["member"] = np.empty((m, src.ensemble_size, total))
+            extra["member"] = np.empty((m, src.ensemble_size or 0, total))
         flat_drop = None if drop is None else drop.reshape(m, total)
         step = min(chunk, total)
         fn = _evaluator(self.net, src.ensemble_size)
