@@ -1,13 +1,13 @@
-"""`fit_xarray(ensemble_size=8)` as one vmapped program against eight sequential fits.
+"""`fit_xarray(ensemble_size=E)` as one vmapped program against E sequential fits.
 
 The data are the gappy SST cube of `examples/geo_gapfill.py` at a few grid and network
 sizes. The vmapped ensemble (`fieldpde.train.fit_ensemble`) and the sequential loop (the
-same eight members, each its own `fit` with the same keys, as `fit_xarray` ran them before
+same members, each its own `fit` with the same keys, as `fit_xarray` ran them before
 the engine) are both compiled beforehand and then timed alternately; the table gives the
 median times, their ratio and the largest difference between their predictions (the same
 computation batched, so equal up to the order of floating-point sums).
 
-    python benchmarks/grid_ensemble.py [--rounds 3]
+    python benchmarks/grid_ensemble.py [--rounds 3] [--members 8] [--cases 0 1 2]
 """
 
 import argparse
@@ -66,14 +66,20 @@ class _Sequential:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--members", type=int, default=8)
+    parser.add_argument("--cases", type=int, nargs="+", default=None, help="case indices")
     args = parser.parse_args()
     geo = _example()
     vmapped = fit_module.fit_ensemble
     machine = f"{platform.processor() or platform.machine()}; {os.cpu_count()} cores"
-    print(f"{machine}; jax {jax.__version__}; 8 members; medians over {args.rounds} rounds")
+    print(
+        f"{machine}; jax {jax.__version__}; {args.members} members; medians over "
+        f"{args.rounds} rounds"
+    )
     print("| grid | SIREN | points/step | steps | vmapped s | sequential s | ratio | max diff |")
     print("|---|---|---|---|---|---|---|---|")
-    for grid, width, depth, points, steps in CASES:
+    cases = CASES if args.cases is None else [CASES[i] for i in args.cases]
+    for grid, width, depth, points, steps in cases:
         obs, _ = geo.observed(geo.truth(*grid))
         kw = dict(width=width, depth=depth, points=points, steps=steps, progress=False)
 
@@ -81,7 +87,7 @@ def main():
             fit_module.fit_ensemble = _Sequential() if sequential else vmapped
             try:
                 t0 = time.perf_counter()
-                field = fit_xarray(obs, ensemble_size=8, **kw)
+                field = fit_xarray(obs, ensemble_size=args.members, **kw)
                 jax.block_until_ready(jax.tree.leaves(field.net))
                 return time.perf_counter() - t0, field
             finally:

@@ -64,6 +64,16 @@ def _omega(text: str) -> float | tuple[float, ...]:
     return values[0] if len(values) == 1 else tuple(values)
 
 
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a probability in (0, 1), got {text!r}")
+    return value
+
+
 def _periodic(text: str) -> tuple[str, float]:
     name, _, period = text.partition("=")
     if not name:
@@ -236,6 +246,14 @@ def _add_predict_parser(sub, formatter) -> None:
     )
     predict.add_argument("--out", required=True, help="the netCDF file to write")
     predict.add_argument("--chunk", type=_positive_int, default=65536, help="points per evaluation")
+    predict.add_argument(
+        "--quantiles",
+        nargs="+",
+        type=_probability,
+        metavar="P",
+        help="ensemble fields: also write the members' quantiles at these probabilities "
+        "(e.g. 0.05 0.95) as <name>_quantile",
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -317,6 +335,8 @@ def _execute(args: argparse.Namespace) -> int:
     if is_solution_file(args.field):
         if args.like is not None:
             raise ValueError("`--like` needs a `fieldpde fit` field; give --grid N instead")
+        if args.quantiles:
+            raise ValueError("`--quantiles` needs an ensemble field of `fieldpde fit --ensemble N`")
         shape = None
         if args.grid:
             try:
@@ -329,7 +349,14 @@ def _execute(args: argparse.Namespace) -> int:
         path = predict_solution(args.field, out=args.out, shape=shape)
         print(f"wrote {path}")
         return EXIT_OK
-    predict_netcdf(args.field, out=args.out, like=args.like, grid=args.grid or (), chunk=args.chunk)
+    predict_netcdf(
+        args.field,
+        out=args.out,
+        like=args.like,
+        grid=args.grid or (),
+        chunk=args.chunk,
+        quantiles=args.quantiles,
+    )
     return EXIT_OK
 
 

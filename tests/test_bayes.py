@@ -442,3 +442,32 @@ def test_data_noise_makes_members_exact_posterior_samples():
             seed=0,
             data_noise=(0.1,),
         )
+
+
+def test_anchored_randomised_map_samples_the_conjugate_posterior():
+    # y = w x + noise, prior w ~ N(0, s0^2) with s0 small enough to matter: perturbing the
+    # data (data_noise) and re-centring the prior on each member's prior draw (anchor)
+    # makes member e the minimiser of |y + eps_e - w x|^2 / sn^2 + (w - w0_e)^2 / s0^2,
+    # an exact draw from N(m, v), v = 1 / (x.x / sn^2 + 1 / s0^2), m = v x.y / sn^2.
+    # Without the anchor the spread is only the likelihood's share, sqrt(v * (x.x/sn^2) v)
+    x, y = _regression(20, seed=3)
+    sn, s0, e = 0.2, 0.05, 256
+
+    def log_joint(w, xb, yb):
+        return -0.5 * jnp.sum((yb - w * xb[:, 0]) ** 2) / sn**2, -0.5 * w**2 / s0**2
+
+    kw = dict(ensemble_size=e, num_epochs=600, data=(x, y), seed=0, learning_rate=0.02)
+    draw = lambda k: s0 * jax.random.normal(k)  # noqa: E731  the prior
+    w, _ = ensemble_map(log_joint, draw, data_noise=(None, sn), anchor=True, **kw)
+    w_data_only, _ = ensemble_map(log_joint, draw, data_noise=(None, sn), **kw)
+    xv = np.asarray(x[:, 0])
+    v = 1.0 / (xv @ xv / sn**2 + 1.0 / s0**2)
+    m, sd = v * (xv @ np.asarray(y)) / sn**2, math.sqrt(v)
+    w = np.asarray(w)
+    assert abs(w.mean() - m) < 4 * sd / math.sqrt(e)
+    assert abs(w.std() / sd - 1) < 4 / math.sqrt(2 * e)
+    share = math.sqrt(v * (xv @ xv / sn**2) * v)  # the data-noise part alone
+    assert abs(np.asarray(w_data_only).std() / share - 1) < 4 / math.sqrt(2 * e)
+    assert share < 0.8 * sd  # so the two are told apart
+    with pytest.raises(TypeError, match="`anchor` must be True or False"):
+        ensemble_map(log_joint, draw, anchor="yes", **{**kw, "num_epochs": 1})

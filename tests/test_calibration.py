@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import matplotlib
 import numpy as np
 import pytest
+import xarray as xr
 from helpers import assert_close
 from scipy import stats
 
@@ -19,6 +20,7 @@ from fieldpde.bayes import (
     gaussian_nll,
     plot_reliability,
     reliability,
+    score_xarray,
 )
 
 matplotlib.use("Agg")
@@ -68,19 +70,20 @@ def test_gaussian_nll_closed_form():
 @pytest.mark.x64
 def test_crps_closed_forms():
     # one member: CRPS = |x - y|
-    assert float(crps_ensemble(jnp.array([[2.5]]), jnp.array([1.0]))) == pytest.approx(1.5)
+    one = crps_ensemble(jnp.array([[2.5]]), jnp.array([1.0]), estimator="energy")
+    assert float(one) == pytest.approx(1.5)
     # two members x1 < x2 and y between: (|x1-y| + |x2-y|)/2 - |x1-x2|/4
     s = jnp.array([[0.0, -1.0], [2.0, 3.0]])
     y = jnp.array([0.5, 4.0])
     expected = np.mean([(0.5 + 1.5) / 2 - 2 / 4, (5 + 1) / 2 - 4 / 4])
-    assert float(crps_ensemble(s, y)) == pytest.approx(expected, rel=1e-12)
+    assert float(crps_ensemble(s, y, estimator="energy")) == pytest.approx(expected, rel=1e-12)
     # against the brute-force pairwise sum for a random ensemble
     r = jax.random.normal(jax.random.key(2), (7, 5))
     t = jax.random.normal(jax.random.key(3), (5,))
     brute = jnp.mean(
         jnp.mean(jnp.abs(r - t), 0) - 0.5 * jnp.mean(jnp.abs(r[:, None] - r[None]), (0, 1))
     )
-    assert float(crps_ensemble(r, t)) == pytest.approx(float(brute), rel=1e-12)
+    assert float(crps_ensemble(r, t, estimator="energy")) == pytest.approx(float(brute), rel=1e-12)
     # a large Gaussian ensemble approaches the Gaussian closed form; at y = mu it is
     # sigma (sqrt 2 - 1) / sqrt(pi)
     assert float(crps_gaussian(0.0, 2.0, 0.0)) == pytest.approx(
@@ -92,14 +95,52 @@ def test_crps_closed_forms():
         float(crps_gaussian(1.0, 2.0, y3)), rel=0.02
     )
     # vmap and grad go through
-    per_point = jax.vmap(lambda col, yy: crps_ensemble(col[:, None], yy[None]), in_axes=(1, 0))(
-        s, y
-    )
+    per_point = jax.vmap(
+        lambda col, yy: crps_ensemble(col[:, None], yy[None], estimator="energy"), in_axes=(1, 0)
+    )(s, y)
     assert_close(per_point, [0.5, 2.0], rtol=1e-12, atol=1e-12)
     assert bool(jnp.all(jnp.isfinite(jax.grad(lambda a: crps_ensemble(a, y))(s))))
 
 
+@pytest.mark.x64
+def test_fair_crps_equals_scoringrules():
+    """The fair estimator against scoringrules' on random ensembles of 2 to 33 members,
+    to 1e-6 relative (both are float64 sums of the same O(E^2) terms, reordered)."""
+    sr = pytest.importorskip("scoringrules")
+    rng = np.random.default_rng(0)
+    for e in (2, 3, 8, 33):
+        fct = rng.normal(0.3, 1.7, size=(e, 50))
+        obs = rng.normal(size=50)
+        ours = jax.vmap(lambda col, yy: crps_ensemble(col[:, None], yy[None]), in_axes=(1, 0))(
+            jnp.asarray(fct), jnp.asarray(obs)
+        )
+        ref = sr.crps_ensemble(obs, fct, m_axis=0, estimator="fair", backend="numpy")
+        np.testing.assert_allclose(np.asarray(ours), ref, rtol=1e-6, atol=1e-12)
+        energy = sr.crps_ensemble(obs, fct, m_axis=0, estimator="nrg", backend="numpy")
+        assert float(crps_ensemble(fct, obs, estimator="energy")) == pytest.approx(
+            float(np.mean(energy)), rel=1e-6
+        )
+        assert float(crps_ensemble(fct, obs)) == pytest.approx(float(np.mean(ref)), rel=1e-6)
+
+
+def test_fair_crps_is_unbiased_for_small_ensembles():
+    # members and truth from N(0, 1): the CRPS of N(0, 1) at y averages E|X - Y| - E|X - X'|/2
+    # = 2/sqrt(pi) - 1/sqrt(pi) = 1/sqrt(pi); with E = 3 the fair mean is within its
+    # Monte-Carlo error (~0.006 over 20000 points) and the energy mean is 1/(2E) E|X-X'|
+    # = 1/(3 sqrt(pi)) ~ 0.19 above it
+    s = jax.random.normal(jax.random.key(0), (3, 20000))
+    y = jax.random.normal(jax.random.key(1), (20000,))
+    expected = 1 / math.sqrt(math.pi)
+    assert abs(float(crps_ensemble(s, y)) - expected) < 0.03
+    bias = float(crps_ensemble(s, y, estimator="energy")) - expected
+    assert abs(bias - 1 / (3 * math.sqrt(math.pi))) < 0.03
+
+
 def test_metric_errors():
+    with pytest.raises(ValueError, match="at least 2 members"):
+        crps_ensemble(jnp.zeros((1, 3)), jnp.zeros(3))
+    with pytest.raises(ValueError, match="`estimator`"):
+        crps_ensemble(jnp.zeros((2, 3)), jnp.zeros(3), estimator="pwm")
     with pytest.raises(ValueError, match=r"`samples` must have shape \(e, \*truth.shape\)"):
         coverage(jnp.zeros((4, 3)), jnp.zeros(2))
     with pytest.raises(ValueError, match="`samples` must have shape"):
@@ -118,3 +159,84 @@ def test_plot_reliability(tmp_path):
     assert len(ax.lines) == 2 and len(ax.lines[1].get_xdata()) == 19
     ax.figure.savefig(tmp_path / "r.png")
     assert (tmp_path / "r.png").stat().st_size > 5000
+
+
+def _forecast(rng, n, members):
+    """A calibrated Gaussian ensemble forecast on a (lat, lon) grid, and a truth from it."""
+    shape = (n, 2 * n)
+    mu = rng.normal(size=shape)
+    sd = rng.uniform(0.5, 2.0, size=shape)
+    draws = mu + sd * rng.normal(size=(members,) + shape)
+    truth = mu + sd * rng.normal(size=shape)
+    dims = ("lat", "lon")
+    forecast = xr.Dataset(
+        {
+            "t": (dims, draws.mean(0)),
+            "t_std": (dims, draws.std(0, ddof=1)),
+            "t_member": (("member",) + dims, draws),
+            "g": (dims, mu),
+            "g_std": (dims, sd),
+        }
+    )
+    truths = xr.Dataset({"t": (dims, truth), "g": (dims, truth.copy())})
+    return forecast, truths, draws, mu, sd
+
+
+@pytest.mark.x64
+def test_score_xarray_matches_the_array_scores():
+    rng = np.random.default_rng(1)
+    forecast, truth, draws, mu, sd = _forecast(rng, 30, 200)
+    where = np.zeros((30, 60), dtype=bool)
+    where[5:25, 10:50] = True
+    where[7, 12] = False
+    truth["t"][3, 3] = np.nan  # outside `where` anyway; a NaN inside is dropped below
+    truth["g"][6, 11] = np.nan
+    s = score_xarray(forecast, truth, where=xr.DataArray(where, dims=("lat", "lon")))
+    y = truth["t"].values
+    keep = where & np.isfinite(y)
+    assert int(s["cells"].sel(variable="t")) == keep.sum()
+    assert float(s["crps"].sel(variable="t")) == pytest.approx(
+        float(crps_ensemble(draws[:, keep], y[keep])), rel=1e-12
+    )
+    m, d = draws.mean(0)[keep], draws.std(0, ddof=1)[keep]
+    assert float(s["nll"].sel(variable="t")) == pytest.approx(
+        float(gaussian_nll(m, d, y[keep])), rel=1e-12
+    )
+    assert float(s["rmse"].sel(variable="t")) == pytest.approx(
+        float(np.sqrt(np.mean((m - y[keep]) ** 2))), rel=1e-12
+    )
+    # the Gaussian forecast (no members) uses the closed-form CRPS; 1500 cells of a
+    # calibrated forecast cover at 0.9 within ~3 binomial sds (0.011 each over 800 cells)
+    keep_g = where & np.isfinite(truth["g"].values)
+    assert int(s["cells"].sel(variable="g")) == keep_g.sum() == keep.sum() - 1
+    assert float(s["crps"].sel(variable="g")) == pytest.approx(
+        float(crps_gaussian(mu[keep_g], sd[keep_g], truth["g"].values[keep_g])), rel=1e-12
+    )
+    for v in ("t", "g"):
+        assert abs(float(s["coverage"].sel(variable=v)) - 0.9) < 0.035
+        assert float(abs(s["reliability"].sel(variable=v) - s["level"]).max()) < 0.06
+    assert s.attrs["crps_estimator"] == "fair ensemble, gaussian"
+    emp = score_xarray(forecast[["t", "t_std", "t_member"]], truth[["t"]], interval="empirical")
+    ok = np.isfinite(y)
+    assert emp["coverage"].item() == pytest.approx(float(coverage(draws[:, ok], y[ok])))
+
+
+def test_score_xarray_errors():
+    rng = np.random.default_rng(2)
+    forecast, truth, *_ = _forecast(rng, 4, 5)
+    with pytest.raises(ValueError, match="no variable 'u'"):
+        score_xarray(forecast, xr.DataArray(np.zeros((4, 8)), dims=("lat", "lon"), name="u"))
+    with pytest.raises(ValueError, match="named DataArray"):
+        score_xarray(forecast, xr.DataArray(np.zeros((4, 8)), dims=("lat", "lon")))
+    with pytest.raises(TypeError, match="`forecast`"):
+        score_xarray(forecast["t"], truth)
+    with pytest.raises(ValueError, match="selects no cell"):
+        score_xarray(forecast, truth, where=np.zeros((4, 8), dtype=bool))
+    with pytest.raises(ValueError, match="`where` must broadcast"):
+        score_xarray(forecast, truth, where=np.ones(3, dtype=bool))
+    with pytest.raises(ValueError, match="needs the members"):
+        score_xarray(forecast, truth[["g"]], interval="empirical")
+    with pytest.raises(ValueError, match="predict on the truth's grid"):
+        score_xarray(forecast, truth.isel(lat=slice(0, 2)))
+    with pytest.raises(ValueError, match="`level`"):
+        score_xarray(forecast, truth, level=90)

@@ -222,3 +222,28 @@ def test_help_and_version_do_not_load_jax():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("False") and "fieldpde 0.1.0" in out.stdout
+
+
+def test_fit_ensemble_then_predict_writes_cf_uncertainty(tmp_path, capsys):
+    data = tmp_path / "h.nc"
+    x = np.linspace(0.0, 1.0, 9)
+    attrs = {"units": "m", "standard_name": "sea_surface_height_above_geoid"}
+    xr.Dataset({"h": ("x", np.sin(3 * x), attrs)}, coords={"x": x}).to_netcdf(data)
+    assert main(["fit", str(data), "--var", "h", "--ensemble", "3", "--width", "8",
+                 "--depth", "2", "--steps", "5", "--no-progress"]) == 0  # fmt: skip
+    out = tmp_path / "p.nc"
+    assert main(["predict", str(tmp_path / "h.field"), "--grid", "x=0:1:5",
+                 "--quantiles", "0.05", "0.95", "--out", str(out)]) == 0  # fmt: skip
+    with xr.open_dataset(out) as ds:
+        assert list(ds.data_vars) == ["h", "h_std", "h_quantile"]
+        assert ds["h"].attrs["ancillary_variables"] == "h_std h_quantile"
+        assert ds["h_std"].attrs["standard_name"] == f"{attrs['standard_name']} standard_error"
+        assert ds["h_std"].attrs["units"] == "m" and ds["quantile"].values.tolist() == [0.05, 0.95]
+        assert ds["h_quantile"].sizes == {"quantile": 2, "x": 5}
+        assert bool((ds["h_std"] > 0).all())
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["predict", str(tmp_path / "h.field"), "--quantiles", "1.5", "--out", str(out)])
+    assert "argument --quantiles: expected a probability in (0, 1), got '1.5'" in (
+        capsys.readouterr().err
+    )

@@ -20,6 +20,7 @@ FAST = {
     "gabor_inr": dict(steps=10),
     "activation_statistics": dict(width=64, depth=3),
     "geo_gapfill": dict(steps=100, lbfgs_steps=0, fast=True, progress=False),
+    "topobathy_gapfill": dict(steps=20, members=2, width=16),
     "sin_family": dict(steps=20, n=128),
     "bayesian_prior_draws": dict(draws=3),
     "bayesian_gap": dict(num_epochs=30, ensemble_size=4),

@@ -96,9 +96,15 @@ def predict_netcdf(
     like: str | Path | None = None,
     grid: Mapping[str, str] | Sequence[str] = (),
     chunk: int = 65536,
+    quantiles: Sequence[float] | None = None,
     verbose: bool = True,
 ) -> dict[str, Any]:
     """Evaluate a saved field on the coordinates of `like` or on `grid`, into netCDF.
+
+    An ensemble field (``fieldpde fit --ensemble N``) writes each variable's mean, its
+    standard deviation ``<name>_std`` and, with `quantiles`, ``<name>_quantile``, with
+    the CF metadata of `fieldpde.io.FittedField.predict` (``ancillary_variables``, the
+    ``standard_error`` standard-name modifier).
 
     Args:
         field: a field file written by `fit_netcdf` (or `FittedField.save`).
@@ -108,6 +114,7 @@ def predict_netcdf(
             ``DIM=xK`` (K times the training resolution); other dimensions keep the
             training grid.
         chunk: points per evaluation.
+        quantiles: probabilities of the ensemble quantiles to write (ensemble fields only).
         verbose: print the file written.
 
     Returns:
@@ -148,7 +155,7 @@ def predict_netcdf(
             raise ValueError(
                 f"`like`: {str(like)!r} is not a readable netCDF file ({err})"
             ) from err
-    prediction = fitted.predict(like_ds, chunk=chunk, **coords)
+    prediction = fitted.predict(like_ds, chunk=chunk, quantiles=quantiles, **coords)
     ds = (
         prediction
         if isinstance(prediction, xr.Dataset)

@@ -19,6 +19,7 @@ from ._physics import ensemble_fit as ensemble_fit
 from ._prior import log_prior_fn as log_prior_fn
 from ._prior import prior_init_fn as prior_init_fn
 from ._prior import trace_sites as trace_sites
+from ._scores import score_xarray as score_xarray
 from ._stuck import StuckReport as StuckReport
 from ._stuck import find_stuck as find_stuck
 from ._stuck import posterior_weights as posterior_weights

@@ -6,9 +6,13 @@ For an ensemble $\{x_e\}_{e=1}^E$ predicting a truth $y$:
   between the $(1-\alpha)/2$ and $(1+\alpha)/2$ quantiles of the members;
 - Gaussian negative log-likelihood of $y$ under $\mathcal{N}(\mu, \sigma^2)$:
   $\tfrac12\log(2\pi\sigma^2) + (y-\mu)^2/(2\sigma^2)$;
-- the continuous ranked probability score of the ensemble's empirical distribution,
-  $\mathrm{CRPS} = \frac1E\sum_e |x_e - y| - \frac1{2E^2}\sum_{e,e'}|x_e - x_{e'}|$
-  (lower is better; it equals the mean absolute error for a single member). For a Gaussian
+- the continuous ranked probability score, $\mathrm{CRPS}(F, y) = \mathbb E|X - y| -
+  \tfrac12\mathbb E|X - X'|$ (lower is better), estimated from the members by the *fair*
+  estimator $\frac1E\sum_e |x_e - y| - \frac1{2E(E-1)}\sum_{e,e'}|x_e - x_{e'}|$
+  (Ferro 2014): its expectation is the CRPS of the distribution the members are drawn
+  from, whatever $E$. The energy form with $1/(2E^2)$ is the CRPS of the members'
+  empirical distribution, larger on average by $\tfrac1{2E}\mathbb E|X-X'|$, which
+  penalises small ensembles. For a Gaussian
   $\mathrm{CRPS}(\mathcal{N}(\mu,\sigma^2), y) = \sigma\,[z(2\Phi(z)-1) + 2\varphi(z) -
   1/\sqrt\pi]$, $z = (y-\mu)/\sigma$ (Gneiting & Raftery 2007).
 """
@@ -143,32 +147,63 @@ def gaussian_nll(mean: Any, std: Any, truth: Any):
     return jnp.mean(0.5 * math.log(2.0 * math.pi) + jnp.log(std) + 0.5 * z**2)
 
 
-def crps_ensemble(samples: Float[Array, "e ..."], truth: Float[Array, "..."]):
-    r"""Mean CRPS of the members' empirical distribution (the energy form).
+def crps_ensemble(
+    samples: Float[Array, "e ..."], truth: Float[Array, "..."], *, estimator: str = "fair"
+):
+    r"""Mean CRPS of an ensemble forecast, by the fair (default) or the energy estimator.
 
-    $\frac1E\sum_e|x_e-y| - \frac{1}{2E^2}\sum_{e,e'}|x_e-x_{e'}|$, averaged over points;
-    the pairwise term is computed from the sorted members in $O(E\log E)$.
+    With $E$ members $x_e$ and truth $y$ at each point,
+
+    $$\mathrm{CRPS}_\text{fair} = \frac1E\sum_e|x_e-y| - \frac{1}{2E(E-1)}\sum_{e,e'}
+    |x_e-x_{e'}|, \qquad \mathrm{CRPS}_\text{energy} = \frac1E\sum_e|x_e-y| -
+    \frac{1}{2E^2}\sum_{e,e'}|x_e-x_{e'}|,$$
+
+    averaged over points. The fair estimator is unbiased for the CRPS of the distribution
+    the members are drawn from (it matches ``scoringrules.crps_ensemble(...,
+    estimator="fair")``); the energy form is the CRPS of the members' empirical
+    distribution, biased upwards by $\frac1{2E}\mathbb E|X-X'|$ for small $E$. The
+    pairwise term is computed from the sorted members in $O(E\log E)$.
 
     Args:
         samples: member predictions, shape ``(e, ...)``.
         truth: the true values, shape ``(...)``.
+        estimator: ``"fair"`` (default; needs at least two members) or ``"energy"``.
 
     Returns:
         The CRPS averaged over points, a scalar (lower is better).
 
+    Raises:
+        ValueError: shapes that do not match, an unknown `estimator`, or one member with
+            ``estimator="fair"``.
+
     Example:
         >>> import jax.numpy as jnp
-        >>> float(crps_ensemble(jnp.array([[0.0], [2.0]]), jnp.array([0.0])))
-        0.5
+        >>> s, y = jnp.array([[0.0], [2.0]]), jnp.array([0.0])
+        >>> float(crps_ensemble(s, y)), float(crps_ensemble(s, y, estimator="energy"))
+        (0.0, 0.5)
     """
     samples, truth = _ensemble_truth(samples, truth)
+    if estimator not in ("fair", "energy"):
+        raise ValueError(f"`estimator` must be 'fair' or 'energy', got {estimator!r}")
+    e = samples.shape[0]
+    if estimator == "fair" and e < 2:
+        raise ValueError(
+            "`samples`: the fair CRPS needs at least 2 members, got 1 (use "
+            "estimator='energy', which is the absolute error for one member)"
+        )
+    return jnp.mean(_crps_points(samples, truth, estimator))
+
+
+def _crps_points(samples: Array, truth: Array, estimator: str) -> Array:
+    """The CRPS at every point (no mean), for `crps_ensemble` and the xarray scores."""
     e = samples.shape[0]
     skill = jnp.mean(jnp.abs(samples - truth), axis=0)
     # sum_{e,e'} |x_e - x_e'| = 2 sum_i (2i - E + 1) x_(i) over the sorted members
     ordered = jnp.sort(samples, axis=0)
     weights = (2.0 * jnp.arange(e) - e + 1.0).reshape((e,) + (1,) * (samples.ndim - 1))
-    spread = jnp.sum(weights * ordered, axis=0) / e**2
-    return jnp.mean(skill - spread)
+    pairs = e * (e - 1) if estimator == "fair" else e**2
+    spread = jnp.sum(weights * ordered, axis=0) / pairs
+    return skill - spread
 
 
 def crps_gaussian(mean: Any, std: Any, truth: Any):

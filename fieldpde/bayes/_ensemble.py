@@ -92,6 +92,7 @@ def ensemble_map(
     prior_weight: float = 1.0,
     optimizer: optax.GradientTransformation | None = None,
     data_noise: Sequence[float | None] | None = None,
+    anchor: bool = False,
     devices: Sequence[Any] | None = None,
     divergence_factor: float | None = 1e6,
 ) -> tuple[Any, Float[Array, "e epochs"]]:
@@ -119,6 +120,14 @@ def ensemble_map(
             $y + \sigma\varepsilon_e$ (fixed for the run), so that the members' spread also
             carries the noise in the data; a plain ensemble fits the same noise in every
             member and is over-confident where the data are. Default: no perturbation.
+        anchor: randomise-then-optimise for the prior too (anchored ensembles, Pearce et
+            al. 2020): member $e$'s log prior is evaluated at $\theta - \theta_e^{(0)}$,
+            its own initial draw, so a zero-mean prior is re-centred on a prior sample
+            (``log_joint`` is called a second time, at the shifted parameters, for its
+            ``logprior``; the unused half of each call is compiled away). With
+            `data_noise` as well and `init_fn` drawing from the prior (`prior_init_fn`),
+            a model linear in its parameters gives exact posterior samples; the prior must
+            be a zero-mean location family (the `BayesianSIREN` Normal priors are).
         devices: devices to shard the members over (default: all; a single device or
             an ensemble size sharing no factor with the device count runs unsharded).
         divergence_factor: a member whose loss rises by more than this multiple of its
@@ -166,6 +175,8 @@ def ensemble_map(
     data_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
     params = eqx.filter_vmap(init_fn)(keys)
     trainable, static = eqx.partition(params, eqx.is_inexact_array)
+    if not isinstance(anchor, bool):
+        raise TypeError(f"`anchor` must be True or False, got {anchor!r}")
     noise = _data_noise(data_noise, arrays, keys)
     sharding = member_sharding(ensemble_size, devices)
     # each member's data: the shared arrays, or its own perturbed copy (fixed for the run)
@@ -175,6 +186,10 @@ def ensemble_map(
         a if axis is None else shard_members(a, sharding)
         for a, axis in zip(member_data, data_axes, strict=True)
     )
+    if anchor:
+        # the member's own prior draw travels with its data: (arrays..., theta_0)
+        member_data = (*member_data, shard_members(trainable, sharding))
+        data_axes = (*data_axes, 0)
     steps_per_epoch = n // batch
     full = steps_per_epoch == 1 and batch == n
     epochs_per_block = max(1, min(num_epochs, 2**24 // max(ensemble_size * n, 1)))
@@ -187,7 +202,7 @@ def ensemble_map(
         return shard_members(rows(epoch_keys, first, count), sharding)
 
     engine = Engine(
-        objectives=(LogJointObjective(log_joint, static, n / batch, prior_weight),),
+        objectives=(LogJointObjective(log_joint, static, n / batch, prior_weight, anchor),),
         phases=(
             Optax(
                 num_epochs * steps_per_epoch,
@@ -239,14 +254,22 @@ class LogJointObjective(AbstractObjective):
     static: Any
     scale: float = eqx.field(static=True)
     prior_weight: float = eqx.field(static=True)
+    anchor: bool = eqx.field(static=True, default=False)
     names: tuple[str, ...] = eqx.field(static=True, default=())
 
     def model(self, params: Any) -> Any:
         return eqx.combine(params, self.static)
 
     def __call__(self, params, batch, x):
-        data = batch if x is None else tuple(a[x] for a in batch)
+        centre = None
+        if self.anchor:
+            *batch, centre = batch
+        data = tuple(batch) if x is None else tuple(a[x] for a in batch)
         loglik, logprior = self.log_joint(eqx.combine(params, self.static), *data)
+        if centre is not None:
+            # a zero-mean prior moved to this member's draw: log p(theta - theta_0)
+            shifted = jax.tree.map(jnp.subtract, params, centre)
+            logprior = self.log_joint(eqx.combine(shifted, self.static), *data)[1]
         return -(self.scale * loglik + self.prior_weight * logprior), {}
 
 

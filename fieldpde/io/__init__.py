@@ -5,4 +5,5 @@ from ._coords import refine as refine
 from ._field import FittedField as FittedField
 from ._fit import fit_xarray as fit_xarray
 from ._grid import evaluate_on_grid as evaluate_on_grid
+from ._pde import GridPDE as GridPDE
 from ._persist import load_field as load_field

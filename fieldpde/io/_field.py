@@ -155,6 +155,8 @@ class FittedField(eqx.Module):
         outside: str = "warn",
         margin: float = 0.1,
         keep_mask: bool = False,
+        quantiles: Any = None,
+        members: bool = False,
         **coords: Any,
     ):
         """The field on a grid, as an object shaped like the data it was fitted to.
@@ -179,6 +181,12 @@ class FittedField(eqx.Module):
                 grid exactly the cells that were NaN in the data are NaN again (land,
                 clouds), and on a finer grid the mask is refined by nearest neighbour.
                 By default every cell is filled.
+            quantiles: for an ensemble fit, probabilities in (0, 1) (e.g. ``(0.05, 0.95)``)
+                at which to give the members' empirical quantiles, as ``<name>_quantile``
+                with a leading ``quantile`` dimension.
+            members: for an ensemble fit, also give every member's prediction as
+                ``<name>_member`` with a leading ``member`` dimension (for ensemble scores
+                such as the fair CRPS, `fieldpde.bayes.score_xarray`).
             **coords: new coordinates per dimension (any order, spacing or resolution;
                 datetime64 for a time axis); they override `like`.
 
@@ -187,7 +195,10 @@ class FittedField(eqx.Module):
             dimension names and order, coordinates, attributes, names and dtypes. Without
             arguments the grid is the training grid. An ensemble fit returns a Dataset with
             each variable's mean under its own name and its standard deviation as
-            ``<name>_std``. Integer variables are returned as float64 where cells may be
+            ``<name>_std``, with CF metadata: the mean's ``ancillary_variables`` names its
+            uncertainty variables, and ``<name>_std`` has the mean's units and the
+            standard name ``"<standard_name> standard_error"`` (the CF modifier).
+            Integer variables are returned as float64 where cells may be
             NaN (``keep_mask=True`` or ``outside="mask"``), and their standard deviations
             are float64.
 
@@ -201,6 +212,7 @@ class FittedField(eqx.Module):
 
         chunk = positive_int("chunk", chunk)
         margin = check_options(outside, margin, keep_mask, self.source.missing is not None)
+        probs = self._check_uncertainty_options(quantiles, members)
         unknown = [k for k in coords if k not in self.dims]
         if unknown:
             raise ValueError(
@@ -227,7 +239,9 @@ class FittedField(eqx.Module):
             drop = missing if drop is None else missing | drop[None]
         elif drop is not None:
             drop = np.broadcast_to(drop, (len(self.source.variables),) + drop.shape)
-        mean, std = self._evaluate(query, sizes, chunk, drop, keep_mask or outside == "mask")
+        mean, std, extra = self._evaluate(
+            query, sizes, chunk, drop, keep_mask or outside == "mask", probs, members
+        )
         src = self.source
         out_coords = {}
         for d in self.dims:
@@ -239,15 +253,24 @@ class FittedField(eqx.Module):
         for name, c in src.coords.items():
             if name not in self.dims and set(c.dims) <= kept:
                 out_coords[name] = xr.Variable(c.dims, c.values, dict(c.attrs))
+        if probs is not None:
+            out_coords["quantile"] = xr.Variable(
+                ("quantile",), np.asarray(probs), {"long_name": "probability of the quantile"}
+            )
+        if members:
+            out_coords["member"] = xr.Variable(
+                ("member",), np.arange(src.ensemble_size or 0), {"long_name": "ensemble member"}
+            )
         data_vars = {}
         for j, name in enumerate(src.variables):
             attrs = dict(src.var_attrs[j])
             data_vars[name] = xr.Variable(self.dims, mean[j], attrs)
             if std is not None:
-                std_attrs = {k: v for k, v in attrs.items() if k in ("units", "long_name")}
-                if "long_name" in std_attrs:
-                    std_attrs["long_name"] = f"ensemble standard deviation of {attrs['long_name']}"
-                data_vars[f"{name}_std"] = xr.Variable(self.dims, std[j], std_attrs)
+                uncertainty = _uncertainty_variables(
+                    name, attrs, self.dims, std[j], extra.get("quantile"), extra.get("member"), j
+                )
+                data_vars[name].attrs["ancillary_variables"] = " ".join(uncertainty)
+                data_vars.update(uncertainty)
         if src.kind == "DataArray" and std is None:
             name = src.variables[0]
             return xr.DataArray(
@@ -310,11 +333,37 @@ class FittedField(eqx.Module):
         c = self.source.coords.get(d)
         return dict(c.attrs) if c is not None else {}
 
-    def _evaluate(self, query, sizes, chunk, drop=None, nan_ok=False):
-        """Mean (and ensemble std) per variable as arrays of the grid's shape.
+    def _check_uncertainty_options(self, quantiles, members) -> tuple[float, ...] | None:
+        """`quantiles` as a tuple of probabilities (or None); both need an ensemble."""
+        if not isinstance(members, bool):
+            raise TypeError(f"`members` must be True or False, got {members!r}")
+        if quantiles is None and not members:
+            return None
+        if self.source.ensemble_size is None:
+            which = "`quantiles`" if quantiles is not None else "`members`"
+            raise ValueError(
+                f"{which} needs an ensemble fit (`fit_xarray(..., ensemble_size=N)`); this "
+                "field is a single fit"
+            )
+        if quantiles is None:
+            return None
+        probs = np.atleast_1d(np.asarray(quantiles, dtype=float))
+        if probs.ndim != 1 or probs.size == 0 or not np.all((probs > 0) & (probs < 1)):
+            raise ValueError(
+                f"`quantiles` must be probabilities in (0, 1) such as (0.05, 0.95), got "
+                f"{quantiles!r}"
+            )
+        return tuple(float(p) for p in probs)
+
+    def _evaluate(
+        self, query, sizes, chunk, drop=None, nan_ok=False, quantiles=None, members=False
+    ):
+        """Mean, ensemble std and extras per variable as arrays of the grid's shape.
 
         `drop`, if given, is a bool ``(m, *sizes)`` of cells to set to NaN; with `nan_ok`
-        integer variables come out as float64 (whether or not a cell is dropped).
+        integer variables come out as float64 (whether or not a cell is dropped). The
+        extras (ensembles only): ``"quantile"``, ``(m, q, *sizes)`` at the probabilities
+        `quantiles`, and with `members` ``"member"``, ``(m, e, *sizes)``.
         """
         src = self.source
         inputs = [axis.encode(q) for axis, q in zip(src.axes, query, strict=True)]
@@ -328,6 +377,11 @@ class FittedField(eqx.Module):
             np.empty(total, dtype=f if nan_ok else t) for t, f in zip(kinds, floats, strict=True)
         ]
         stds = None if src.ensemble_size is None else [np.empty(total, dtype=f) for f in floats]
+        extra = {}
+        if quantiles is not None:
+            extra["quantile"] = np.empty((m, len(quantiles), total))
+        if members:
+            extra["member"] = np.empty((m, src.ensemble_size or 0, total))
         flat_drop = None if drop is None else drop.reshape(m, total)
         step = min(chunk, total)
         fn = _evaluator(self.net, src.ensemble_size)
@@ -348,19 +402,53 @@ class FittedField(eqx.Module):
             else:
                 y = raw[:, : stop - start] * scale + shift
                 mu, sd = y.mean(axis=0), y.std(axis=0, ddof=1 if y.shape[0] > 1 else 0)
+                if quantiles is not None:
+                    q = np.quantile(y, quantiles, axis=0)  # (q, n, m)
+                    extra["quantile"][:, :, start:stop] = np.moveaxis(q, -1, 0)
+                if members:
+                    extra["member"][:, :, start:stop] = np.moveaxis(y, -1, 0)
             for j in range(m):
                 values, spread = mu[:, j], None if sd is None else sd[:, j]
                 if flat_drop is not None:
                     cut = flat_drop[j, start:stop]
                     values = np.where(cut, np.nan, values)
                     spread = None if spread is None else np.where(cut, np.nan, spread)
+                    for a in extra.values():
+                        a[j, :, start:stop] = np.where(cut, np.nan, a[j, :, start:stop])
                 means[j][start:stop] = _cast(values, means[j].dtype)
                 if spread is not None:
                     stds[j][start:stop] = spread.astype(stds[j].dtype)
         shape = tuple(sizes)
         means = [a.reshape(shape) for a in means]
         stds = None if stds is None else [a.reshape(shape) for a in stds]
-        return means, stds
+        extra = {k: a.reshape(a.shape[:2] + shape) for k, a in extra.items()}
+        return means, stds, extra
+
+
+# attributes that describe the variable's physical meaning, copied to its uncertainty
+_DESCRIBING = ("units", "long_name", "standard_name")
+
+
+def _uncertainty_variables(name, attrs, dims, std, quantile, member, j) -> dict[str, Any]:
+    """The ensemble's ``<name>_std`` (and ``_quantile``, ``_member``) xarray Variables,
+    with CF attributes: the ``standard_error`` standard-name modifier on the std, and the
+    units, long name and standard name of the mean."""
+    import xarray as xr
+
+    base = {k: attrs[k] for k in _DESCRIBING if k in attrs}
+    long_name = attrs.get("long_name", str(name))
+    std_attrs = {k: v for k, v in base.items() if k != "standard_name"}
+    std_attrs["long_name"] = f"ensemble standard deviation of {long_name}"
+    if "standard_name" in attrs:
+        std_attrs["standard_name"] = f"{attrs['standard_name']} standard_error"
+    out = {f"{name}_std": xr.Variable(dims, std, std_attrs)}
+    if quantile is not None:
+        q_attrs = dict(base, long_name=f"ensemble quantiles of {long_name}")
+        out[f"{name}_quantile"] = xr.Variable(("quantile",) + dims, quantile[j], q_attrs)
+    if member is not None:
+        m_attrs = dict(base, long_name=f"ensemble members' {long_name}")
+        out[f"{name}_member"] = xr.Variable(("member",) + dims, member[j], m_attrs)
+    return out
 
 
 def _cast(values: np.ndarray, dtype: np.dtype) -> np.ndarray:

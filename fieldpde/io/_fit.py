@@ -16,6 +16,7 @@ from ..problem import Problem
 from ..train import fit, fit_ensemble
 from ._coords import axis_encoding, is_global_longitude
 from ._field import Coordinate, FittedField, Source
+from ._pde import GridPDE
 
 DEFAULT_PERIOD = 360.0
 
@@ -35,7 +36,7 @@ def fit_xarray(
     lbfgs_steps: int = 0,
     periodic: Any = "auto",
     resolution_init: bool = True,
-    constraints: Mapping[str, AbstractConstraint] | None = None,
+    constraints: Mapping[str, Any] | Sequence[Any] | None = None,
     ensemble_size: int | None = None,
     seed: int = 0,
     dtype: Any = jnp.float32,
@@ -72,8 +73,13 @@ def fit_xarray(
             of grid points over the largest such number, so that a coarse axis (a few time
             steps) starts with proportionally low frequencies and the field interpolates
             smoothly along it instead of oscillating between samples.
-        constraints: extra loss terms (e.g. a PDE `Residual`) added to the data term; they
-            see the field of standardised values on encoded inputs, ``(..., d') -> (..., m)``.
+        constraints: extra loss terms added to the data term, a list (named
+            ``constraint_0``, ``constraint_1``, ... in the history) or a dict name -> term.
+            A `GridPDE` (physics-regularised gap filling) is a residual in the data's
+            coordinates and units on the box the grid spans, e.g. a Laplace smoothness
+            prior ``GridPDE(lambda c, d: d.laplacian, weight=...)``; any other
+            `AbstractConstraint` sees the network itself: standardised values on encoded
+            inputs, ``(..., d') -> (..., m)``.
         ensemble_size: fit this many members from different seeds, all in one vmapped
             program (member $e$ is exactly the fit of seed ``fold_in(seed, e)``);
             `FittedField.predict` then returns means and standard deviations.
@@ -213,10 +219,10 @@ def fit_xarray(
     else:
         data = MaskedObservations(x_j, z[rows], finite[rows], batch_size=batch, dtype=dtype)
     terms = {"data": data}
-    for name, c in (constraints or {}).items():
+    for name, c in _named_constraints(constraints).items():
         if name == "data":
             raise ValueError("`constraints` must not use the name 'data' (the data term)")
-        terms[name] = c
+        terms[name] = c.build(tuple(axes), mean, std) if isinstance(c, GridPDE) else c
     problem = Problem(terms, name="fit_xarray")
 
     d_in = sum(a.width for a in axes)
@@ -370,6 +376,28 @@ def _warn_fill_values(name: Any, attrs: Mapping[str, Any], finite: np.ndarray) -
             UserWarning,
             stacklevel=3,
         )
+
+
+def _named_constraints(constraints: Any) -> dict[str, Any]:
+    """`constraints` as a dict name -> term, each a `GridPDE` or an `AbstractConstraint`."""
+    if constraints is None:
+        return {}
+    if isinstance(constraints, Mapping):
+        named = dict(constraints)
+    elif isinstance(constraints, Sequence) and not isinstance(constraints, str):
+        named = {f"constraint_{i}": c for i, c in enumerate(constraints)}
+    else:
+        raise TypeError(
+            "`constraints` must be a list of terms or a dict name -> term, got "
+            f"{type(constraints).__name__}"
+        )
+    for name, c in named.items():
+        if not isinstance(c, GridPDE | AbstractConstraint):
+            raise TypeError(
+                f"`constraints`: {name!r} must be a GridPDE or a fieldpde constraint, got "
+                f"{type(c).__name__}"
+            )
+    return named
 
 
 def _scale_first_layer(net: SIREN, axes, shape) -> SIREN:
