@@ -269,8 +269,10 @@ def choose(pf: ProblemFile, settings: Settings) -> Plan:
             options[name] = value
         file_field = pf.field
 
-        def make_network(key, dtype):
+        def file_network(key, dtype):
             return file_field(key, dtype=dtype, **options)
+
+        make_network: Callable[[Any, Any], Any] = file_network
 
         choices["network"] = "the file's field()"
         architecture["field"] = options
@@ -292,7 +294,7 @@ def choose(pf: ProblemFile, settings: Settings) -> Plan:
             f"inputs to [-1, 1] per axis, output x {out_scale:.3g} (boundary/initial data)"
         )
 
-        def make_network(key, dtype):
+        def recipe_network(key, dtype):
             if network == "siren":
                 net = _siren(key, d, width, depth, omegas, dtype)
             else:
@@ -302,6 +304,7 @@ def choose(pf: ProblemFile, settings: Settings) -> Plan:
                 )  # fmt: skip
             return Scaled.box(net, lo, hi, out_scale=out_scale)
 
+        make_network = recipe_network
         changes.update(network=network, width=width, depth=depth, omega=omegas)
         architecture.update(network=network, width=width, depth=depth, omega=list(omegas))
     template = make_network(jax.random.key(0), None)

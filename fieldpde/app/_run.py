@@ -153,6 +153,7 @@ def _run(pf: ProblemFile, plan: Plan, seed, out, progress, verbose, t0) -> RunRe
     else:
         result = fit(plan.train_problem, fields[0], **common, **training)
     problem = plan.problem
+    assert settings.grid is not None  # the recipe resolves it
     ds = evaluate_on_grid(problem, result.field, shape=settings.grid)
     nodes = None
     if isinstance(problem.reference, NodeTable) and problem.exact is None:

@@ -195,7 +195,8 @@ def _uniform_sample(domain: "AbstractDomain", part: str, n: int, key: PRNGKeyArr
 
 
 @eqx.filter_jit
-def candidates(domain: "AbstractDomain", part: str, u: Array) -> tuple[Any, Array]:
+def candidates(domain: Any, part: str, u: Array) -> tuple[Any, Array]:
+    # `domain`: an AbstractDomain, or a BoundaryPart (which proposes as its domain does)
     return _proposal(domain, part).propose(u)
 
 
@@ -204,9 +205,7 @@ def _jit_contains(domain: "AbstractDomain", x: Array, tol: float) -> Array:
     return domain._contains(x, tol)
 
 
-def sample_proposal(
-    domain: "AbstractDomain", part: str, n: int, *, key: PRNGKeyArray, method: str
-) -> Any:
+def sample_proposal(domain: Any, part: str, n: int, *, key: PRNGKeyArray, method: str) -> Any:
     """`n` samples of ``domain._{part}_proposal()`` by a random or quasi-random `method`."""
     key = as_key(key)  # an int seed is accepted as jax.random.key(seed)
     proposal = _proposal(domain, part)

@@ -120,9 +120,10 @@ class BoundaryPart(eqx.Module):
         Returns:
             A bool array of shape ``points.shape[:-1]``.
         """
-        if self.predicate is not None:
+        predicate = self.predicate
+        if predicate is not None:
             flat = points.reshape((-1, points.shape[-1]))
-            ok = jax.vmap(lambda p: jnp.asarray(self.predicate(p), bool))(flat)
+            ok = jax.vmap(lambda p: jnp.asarray(predicate(p), bool))(flat)
             return ok.reshape(points.shape[:-1])
         assert self.names is not None
         if len(self.names) == len(self.domain.parts):
@@ -181,11 +182,11 @@ class BoundaryPart(eqx.Module):
             A `BoundarySample` of shape ``(n, d)``.
         """
         n = positive_int("n", n)
-        method = check_method(method)
-        if method == "grid":
+        how = check_method(method)
+        if how == "grid":
             share = self.measure / self.domain.boundary_measure
             pts, normals = self.domain._boundary_grid(max(1, round(n / max(share, 1e-12))))
             ok = np.asarray(self.keep(pts))
             return BoundarySample(to_jax(np.asarray(pts)[ok]), to_jax(np.asarray(normals)[ok]))
-        points, normals = sample_proposal(self, "boundary", n, key=key, method=method)
+        points, normals = sample_proposal(self, "boundary", n, key=key, method=how)
         return BoundarySample(points, normals)

@@ -1,6 +1,5 @@
 r"""Time intervals and space-time cylinders $\Omega \times [t_0, t_1]$."""
 
-from collections.abc import Sequence
 from typing import Any, final
 
 import equinox as eqx
@@ -128,10 +127,10 @@ def _with_time(x: Array, t: Any) -> Array:
 _append_time = jax.jit(_with_time)
 
 
-def _grid_with_time(x: Array, times: Sequence[float]) -> np.ndarray:
-    """Host-side product of points `x` with time levels, time varying slowest."""
-    x = np.asarray(x)
-    return np.concatenate([np.column_stack([x, np.full(len(x), t)]) for t in times])
+def _grid_with_time(x: Any, times: Any) -> np.ndarray:
+    """Host-side product of points `x` with time levels (a sequence), time varying slowest."""
+    pts = np.asarray(x)
+    return np.concatenate([np.column_stack([pts, np.full(len(pts), t)]) for t in times])
 
 
 @final

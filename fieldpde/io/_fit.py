@@ -244,7 +244,7 @@ def fit_xarray(
         )
         return _scale_first_layer(net, axes, shape) if resolution_init else net
 
-    settings = dict(
+    settings: dict[str, Any] = dict(
         steps=steps,
         learning_rate=learning_rate,
         resample_every=resample_every,

@@ -88,8 +88,8 @@ class Scaled(eqx.Module):
     def box(
         cls,
         network: Any,
-        lo: Sequence[float],
-        hi: Sequence[float],
+        lo: Any,
+        hi: Any,
         out_scale: Any = 1.0,
         out_shift: Any = 0.0,
     ) -> "Scaled":
@@ -97,7 +97,7 @@ class Scaled(eqx.Module):
 
         Args:
             network: the network $N$.
-            lo: the lower corner.
+            lo: the lower corner (a sequence or array of floats).
             hi: the upper corner (``hi > lo`` on every axis).
             out_scale: $a$.
             out_shift: $b$.
@@ -108,7 +108,8 @@ class Scaled(eqx.Module):
         lo_, hi_ = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
         if lo_.shape != hi_.shape or np.any(hi_ <= lo_):
             raise ValueError(f"`hi` must exceed `lo` on every axis, got {lo!r} and {hi!r}")
-        return cls(network, 0.5 * (lo_ + hi_), 2.0 / (hi_ - lo_), out_scale, out_shift)
+        center, inv_half = (0.5 * (lo_ + hi_)).tolist(), (2.0 / (hi_ - lo_)).tolist()
+        return cls(network, center, inv_half, out_scale, out_shift)
 
     def _consts(self, dtype):
         c = jnp.asarray(self.center, dtype)

@@ -249,6 +249,7 @@ def enforce_hard(
                 )
             seen[p] = name
     domain = problem.domain
+    assert domain is not None  # every candidate lies on it (hard_candidates)
     check_junctions(domain, candidates)
     all_parts = tuple(p for p in domain.parts if p in seen)
     boundary = _single_lifting(domain, candidates)

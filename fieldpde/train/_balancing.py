@@ -218,7 +218,7 @@ class BalancedObjective(AbstractObjective):
         """``(field, pde_params)``."""
         return eqx.combine(params, self.static)
 
-    def __call__(self, params, batch, x):
+    def __call__(self, params: Any, batch: Any, x: Any) -> tuple[Any, dict[str, Any]]:
         batches, weights = batch
         field, phi = eqx.combine(params, self.static)
         parts = {}
