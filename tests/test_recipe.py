@@ -117,3 +117,14 @@ def test_a_time_axis_where_nothing_oscillates_gets_the_base_frequency():
     # the latter below the base frequency 3; nothing along time.
     assert 0.85 * 10 * np.pi < kx < 1.1 * 10 * np.pi and ky == 3.0 and kt == 3.0
     assert plan.hard == ("ic", "walls") and plan.choices["network"].startswith("siren")
+
+
+def test_a_reentrant_corner_keeps_dirichlet_data_soft_unless_forced():
+    # The L-shape's inner corner: u ~ r^(2/3) while the distance vanishes like r, so a hard
+    # field's network would be singular there; --hard still forces it.
+    pf = load_problem_file("poisson_lshape")
+    plan = choose(pf, Settings(steps=1, lbfgs_steps=0))
+    assert plan.hard == () and "reentrant corner at (0, 0)" in plan.choices["hard"]
+    assert "bc" in plan.train_problem.constraints
+    assert choose(pf, Settings(steps=1, lbfgs_steps=0, hard=True)).hard == ("bc",)
+    assert choose(load_problem_file("poisson_2d_c"), Settings(steps=1)).hard == ("sides", "holes")

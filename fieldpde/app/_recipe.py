@@ -6,7 +6,10 @@ settings, the field to train, the problem left to train and what was chosen, so 
 the shipped problems and PINNacle's (see ``docs/benchmarks.md``):
 
 - **hard constraints**: Dirichlet data on named boundary parts and initial values are held
-  exactly by the field (`fieldpde.problem.enforce_hard`), wherever the domain allows;
+  exactly by the field (`fieldpde.problem.enforce_hard`), wherever the domain allows,
+  except on a domain with a reentrant corner (`fieldpde.domains.reentrant_corners`), where
+  the hard field's network would have to be singular: the L-shape trains to 0.36 hard and
+  1.6e-2 soft;
 - **network**: a SIREN, 64 wide and 4 deep, on a space domain; a tanh MLP of 8 hidden
   layers of 20 on a space-time domain whose data vary slowly (Raissi et al.'s Burgers
   network), a SIREN when they oscillate;
@@ -40,9 +43,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..domains import SpaceTime
+from ..domains import SpaceTime, reentrant_corners
 from ..nn import MLP, SIREN, Scaled
-from ..problem import Problem, data_functions, data_wavenumbers, enforce_hard
+from ..problem import Problem, data_functions, data_wavenumbers, enforce_hard, hard_candidates
 from ..train import InitialNormalization
 from ._problem_file import ProblemFile
 from ._settings import Settings
@@ -308,6 +311,21 @@ def choose(pf: ProblemFile, settings: Settings) -> Plan:
         changes.update(network=network, width=width, depth=depth, omega=omegas)
         architecture.update(network=network, width=width, depth=depth, omega=list(omegas))
     template = make_network(jax.random.key(0), None)
+    corners = reentrant_corners(domain) if settings.hard is None else np.zeros((0, d))
+    if len(corners):
+        # u ~ r^(pi/alpha) there while the distance vanishes like r: the hard field's
+        # network would have to be singular (the L-shape: 0.36 hard, 1.6e-2 soft)
+        hard_allowed = False
+        where = ", ".join("(" + ", ".join(f"{v:.3g}" for v in p) + ")" for p in corners[:3])
+        choices["hard"] = (
+            f"none: a reentrant corner at {where}, where a hard field's network would be "
+            "singular; the data are trained as soft terms (--hard forces them hard)"
+        )
+    if hard_allowed and settings.hard is None:
+        candidates = hard_candidates(problem)
+        if candidates and set(candidates) == set(problem.constraints):
+            hard_allowed = False  # a data fit: nothing would be left to train
+            choices["hard"] = "none: the field would hold every constraint"
     split = enforce_hard(problem, template) if hard_allowed else None
     hard = () if split is None else split.hard
     train_problem = problem if split is None else split.problem

@@ -148,7 +148,7 @@ class MLP(eqx.Module):
             activation: the hidden layers' activation, a name from ``MLP.activations``.
             dtype: parameter dtype (default: JAX's default float).
             init: ``"lecun_uniform"`` (`Dense.init`, as PyTorch) or ``"glorot_normal"``:
-                $W \sim \mathcal{N}(0, 2 / (d_\text{in} + d_\text{out}))$ drawn with
+                $W \\sim \\mathcal{N}(0, 2 / (d_\\text{in} + d_\\text{out}))$ drawn with
                 layer ``i``'s key and zero biases, as Raissi et al.'s PINNs.
 
         Raises:
