@@ -26,7 +26,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ._objective import AbstractObjective
+from ._objective import AbstractObjective, ProblemObjective
 
 
 def _term_losses(problem: Any, field: Any, phi: Any, batches: Mapping[str, Any]):
@@ -186,6 +186,7 @@ class BalancedObjective(AbstractObjective):
         causal: a `Causal` option (or ``None``), as for `ProblemObjective`.
 
     Attributes:
+        base: the unweighted `ProblemObjective` whose terms are weighted.
         names: the constraint names.
 
     Example:
@@ -201,31 +202,19 @@ class BalancedObjective(AbstractObjective):
         0.777778
     """
 
-    problem: Any
-    static: Any
-    causal: Any
-    causal_names: tuple[str, ...] = eqx.field(static=True)
+    base: ProblemObjective
     names: tuple[str, ...] = eqx.field(static=True)
 
     def __init__(self, problem: Any, static: Any, causal: Any = None):
-        self.problem = problem
-        self.static = static
-        self.causal = causal
-        self.causal_names = () if causal is None else causal.select(problem)
-        self.names = tuple(problem.constraints)
+        self.base = ProblemObjective(problem, static, causal)
+        self.names = self.base.names
 
     def model(self, params: Any) -> tuple[Any, Any]:
         """``(field, pde_params)``."""
-        return eqx.combine(params, self.static)
+        return self.base.model(params)
 
     def __call__(self, params: Any, batch: Any, x: Any) -> tuple[Any, dict[str, Any]]:
         batches, weights = batch
-        field, phi = eqx.combine(params, self.static)
-        parts = {}
-        for name, c in self.problem.constraints.items():
-            if name in self.causal_names:
-                term = self.causal.loss(c, field, batches[name], phi)
-            else:
-                term = c.loss(field, batches[name], phi)
-            parts[name] = weights[name] * term
+        _, terms = self.base(params, batches, x)
+        parts = {name: weights[name] * term for name, term in terms.items()}
         return sum(parts.values()), parts
