@@ -36,8 +36,8 @@ class Settings(eqx.Module):
         lbfgs_steps: L-BFGS steps after Adam, on one fixed batch.
         lbfgs_points: points per constraint of that batch (``None``: ``points``); scaled
             with ``points`` when the command line changes it.
-        phases: explicit training phases (`fieldpde.train.Adam`, `LBFGS`, ...) instead
-            of the five settings above.
+        phases: explicit training phases (`fieldpde.train.Adam`, `LBFGS`,
+            `NaturalGradient`, `SSBroyden`, ...) instead of the five settings above.
         points: collocation points per step, passed to the file's ``problem(points=...)``.
         x64: train in float64.
         grid: nodes per axis of the output grid (a number or one per axis).
@@ -85,7 +85,7 @@ class Settings(eqx.Module):
                 if not isinstance(phase, AbstractPhase):
                     raise TypeError(
                         f"`phases[{i}]` must be a training phase (fieldpde.train.Adam, LBFGS, "
-                        f"Optax, ...), got {phase!r}"
+                        f"NaturalGradient, SSBroyden, ...), got {phase!r}"
                     )
         positive_int("points", self.points)
         if not isinstance(self.x64, bool):
