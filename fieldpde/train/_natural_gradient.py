@@ -21,11 +21,12 @@ the grid lowers the loss, the step is refused and $\mu$ grows tenfold (a Levenbe
 safeguard), and after a success it falls back tenfold towards the phase's `damping`.
 
 Breakdowns stop the phase with the last good parameters: a non-finite direction (the
-factorisation failed) with ``RESULTS.nonfinite_step``, a direction that does not descend
-with ``RESULTS.no_descent``, and a refused step at $\mu \ge 1$ (a short, heavily damped
-step that still does not lower the loss) with ``RESULTS.line_search_failed``, unless the
-predicted decrease $|g^\top d|$ is below 100 ulps of the loss: the fit has then reached the
-precision of its arithmetic and the phase goes on refusing steps, its status running.
+factorisation failed) with ``RESULTS.nonfinite_step``; a step refused at $\mu \ge 1$ (a
+short, heavily damped step that still does not lower the loss) with ``RESULTS.no_descent``
+when the direction does not descend ($g^\top d \ge 0$, rounding in the solve) and
+``RESULTS.line_search_failed`` when it does. A refused step whose predicted decrease
+$|g^\top d|$ is below 100 ulps of the loss is no breakdown: the fit has reached the
+precision of its arithmetic, and the phase goes on refusing steps, its status running.
 
 A step costs the Jacobian (a few forward passes' worth when the constraints' rows are
 independent, see `AbstractConstraint.independent_rows`), the Gramian
@@ -159,19 +160,16 @@ class NaturalGradient(AbstractPhase):
         # the fit has reached the precision of its arithmetic, which is no failure
         resolvable = jnp.abs(slope) > _RESOLUTION * jnp.finfo(flat.dtype).eps * jnp.abs(loss)
 
-        finite = jnp.all(jnp.isfinite(direction))
-        descent = (slope < 0) | (jnp.linalg.norm(grad) == 0)
+        # a refused step only raises the damping, until it is heavy (mu >= 1) and the
+        # predicted decrease is resolvable: then the direction is the culprit
+        stuck = ~improved & (mu >= _MAX_DAMPING) & resolvable
         breakdown = RESULTS.where(
-            ~finite,
+            ~jnp.all(jnp.isfinite(direction)),
             RESULTS.nonfinite_step,
             RESULTS.where(
-                ~descent,
+                stuck & ~(slope < 0),
                 RESULTS.no_descent,
-                RESULTS.where(
-                    ~improved & (mu >= _MAX_DAMPING) & resolvable,
-                    RESULTS.line_search_failed,
-                    RESULTS.running,
-                ),
+                RESULTS.where(stuck, RESULTS.line_search_failed, RESULTS.running),
             ),
         )
         return loss, parts, unravel(grad), unravel(new_flat), new_mu, breakdown

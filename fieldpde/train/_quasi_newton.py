@@ -30,9 +30,10 @@ $H_0 = (s^\top y / y^\top y) I$ of Nocedal & Wright Eq. 6.20) or $\tau_0 = h_0 /
 (SSBroyden). A step whose line search finds no strong-Wolfe point is not taken: $H$ goes
 back to the identity and the next step searches along the (scaled) gradient; when that
 search fails too the phase stops with ``RESULTS.line_search_failed``, unless the slope
-along the gradient is below the rounding of the loss (100 ulps): the fit has then reached
-the precision of its arithmetic, and the phase keeps its parameters for its remaining
-steps (no more line searches) with its status still running. A direction that is
+along the gradient is below 100 ulps of the loss, or the search lowered the loss by less
+than 1000 ulps: the fit has then reached the precision of its arithmetic, and the phase
+keeps its parameters for its remaining steps (no more line searches), its status still
+running. A direction that is
 not a descent direction stops it with ``RESULTS.no_descent``, a non-finite one with
 ``RESULTS.nonfinite_step``; the last good parameters are kept either way.
 
@@ -58,6 +59,8 @@ Rule = Literal["bfgs", "broyden"]
 
 # a slope below this many ulps of the loss cannot show in the Armijo test
 _RESOLUTION = 100.0
+# a line search that lowers the loss by less than this many ulps found no decrease
+_DECREASE = 1000.0
 
 
 class QuasiNewtonState(NamedTuple):
@@ -232,12 +235,13 @@ def _update(rule: Rule, phase: Any, objective, params, state: QuasiNewtonState, 
         )
         s = alpha * p
         H_new = self_scaled_update(rule, H, s, g_new - g, g, alpha, state.identity)
-        # along the scaled gradient, a first-order decrease below the loss's rounding
-        # cannot be verified: training has reached the precision of the loss
+        # a failed search along the scaled gradient whose slope, or whose best decrease,
+        # is within the rounding of the loss: training has reached the loss's precision
+        ulp = jnp.finfo(flat.dtype).eps * jnp.abs(value)
         floor = (
             ~wolfe
             & state.identity
-            & (jnp.abs(slope) <= _RESOLUTION * jnp.finfo(flat.dtype).eps * jnp.abs(value))
+            & ((jnp.abs(slope) <= _RESOLUTION * ulp) | ~(value_new < value - _DECREASE * ulp))
         )
         accepted = QuasiNewtonState(H_new, jnp.array(False), value_new, g_new, ls, floor)
         # refused: keep the parameters, start again from the identity along the gradient
