@@ -154,7 +154,12 @@ class NaturalGradient(AbstractPhase):
         improved = losses[best] < loss
         new_flat = jnp.where(improved, flat + sizes[best] * direction, flat)
         raised = jnp.minimum(mu * 10.0, _CAP)
-        new_mu = jnp.where(improved, jnp.maximum(mu / 10.0, self.damping), raised)
+        # Levenberg-Marquardt: a full step earns less damping, a short one (eta < 1/4)
+        # more, as a trust region would
+        eta = sizes[best]
+        kept = jnp.where(eta >= 1.0, jnp.maximum(mu / 10.0, self.damping), mu)
+        kept = jnp.where(eta < 0.25, raised, kept)
+        new_mu = jnp.where(improved, kept, raised)
         new_mu = new_mu.astype(mu.dtype)
         # a predicted decrease below the rounding of the loss cannot show on the grid:
         # the fit has reached the precision of its arithmetic, which is no failure
