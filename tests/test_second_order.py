@@ -204,6 +204,22 @@ def test_a_breakdown_is_reported_with_its_status_and_the_last_good_parameters():
     np.testing.assert_array_equal(state.params, jnp.zeros(2))
 
 
+def test_an_uphill_quasi_newton_direction_resets_the_inverse_hessian():
+    # rounding can make H indefinite near the precision floor: that is no breakdown
+    loss = LossObjective(lambda w: jnp.sum((w - 1.0) ** 2), None)
+    phase = SSBroyden(5)
+    params = jnp.zeros(3)
+    state = phase.init(params)._replace(inverse_hessian=-jnp.eye(3), identity=jnp.array(False))
+    _, _, _, new, state, breakdown = phase.update(loss, params, state, None, None)
+    assert breakdown == RESULTS.running
+    np.testing.assert_array_equal(new, params)
+    assert bool(state.identity)
+    np.testing.assert_array_equal(state.inverse_hessian, jnp.eye(3))
+    # the next step searches along the gradient and is taken
+    _, _, _, new, state, breakdown = phase.update(loss, new, state, None, None)
+    assert breakdown == RESULTS.running and float(jnp.sum((new - 1.0) ** 2)) < 3.0
+
+
 def test_the_precision_floor_is_no_failure():
     # near the minimum the loss (about 1) cannot resolve the decrease of any step
     loss = LossObjective(lambda w: jnp.sum(jnp.log(jnp.cosh(3 * (w - 1 / 3)))) + 1.0, None)

@@ -28,13 +28,16 @@ $h_k = y_k^\top H_k y_k / y_k^\top s_k$ and $a_k = b_k h_k - 1$:
 The first update from $H_0 = I$ uses $\tau_0 = h_0$ (SSBFGS, the scaling
 $H_0 = (s^\top y / y^\top y) I$ of Nocedal & Wright Eq. 6.20) or $\tau_0 = h_0 / \sigma_0$
 (SSBroyden). A step whose line search finds no strong-Wolfe point is not taken: $H$ goes
-back to the identity and the next step searches along the (scaled) gradient; when that
+back to the identity and the next step searches along the (scaled) gradient, and so is
+a quasi-Newton direction that does not descend (rounding can cost $H$ its positive
+definiteness once the loss nears its precision floor); when that
 search fails too the phase stops with ``RESULTS.line_search_failed``, unless the slope
 along the gradient is below 100 ulps of the loss, or the search lowered the loss by less
 than 1000 ulps: the fit has then reached the precision of its arithmetic, and the phase
 keeps its parameters for its remaining steps (no more line searches), its status still
-running. A direction that is
-not a descent direction stops it with ``RESULTS.no_descent``, a non-finite one with
+running. A step along the gradient whose slope
+is not negative (only rounding can cause it) stops it with ``RESULTS.no_descent``, a
+non-finite direction with
 ``RESULTS.nonfinite_step``; the last good parameters are kept either way.
 
 $H$ is a dense $P \times P$ matrix: $P^2$ numbers of memory and about $4P^2$ operations per
@@ -227,8 +230,11 @@ def _update(rule: Rule, phase: Any, objective, params, state: QuasiNewtonState, 
         alpha = ls.learning_rate
         value_new, g_new = ls.value, ls.grad
         c1, c2 = phase.wolfe
+        # an uphill quasi-Newton direction (H lost its positive definiteness to rounding,
+        # as near the precision floor) is refused like a failed search: H is reset
         wolfe = (
-            (alpha > 0)
+            (slope < 0)
+            & (alpha > 0)
             & jnp.isfinite(value_new)
             & (value_new <= value + c1 * alpha * slope)
             & (jnp.abs(g_new @ p) <= c2 * jnp.abs(slope))
@@ -259,7 +265,7 @@ def _update(rule: Rule, phase: Any, objective, params, state: QuasiNewtonState, 
             ~jnp.all(jnp.isfinite(p)),
             RESULTS.nonfinite_step,
             RESULTS.where(
-                ~((slope < 0) | (gnorm == 0)),
+                state.identity & ~((slope < 0) | (gnorm == 0)),
                 RESULTS.no_descent,
                 RESULTS.where(
                     ~wolfe & state.identity & (gnorm > 0) & ~floor,
@@ -367,8 +373,9 @@ class SSBroyden(AbstractPhase):
     The update (the module docstring of ``fieldpde.train._quasi_newton`` gives the
     formulas) chooses the Broyden parameter $\phi_k$ and the scaling $\tau_k$ of each
     step from the curvature seen along it. A failed line search resets $H$ to the identity;
-    a second failure in a row stops the phase with ``line_search_failed``, a direction
-    that does not descend with ``no_descent``, a non-finite one with ``nonfinite_step``.
+    so does a quasi-Newton direction that does not descend; a second failure in a row
+    stops the phase with ``line_search_failed``, a gradient direction that does not
+    descend with ``no_descent``, a non-finite one with ``nonfinite_step``.
 
     Attributes:
         steps: quasi-Newton steps.
