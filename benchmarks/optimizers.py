@@ -70,6 +70,8 @@ def run_case(name: str, method: str, seed: int, budget: float, args) -> dict:
 
     pf = load_problem_file(name)
     s = pf.settings
+    if args.x64:
+        s = s.replace(x64=True)
     jax.config.update("jax_enable_x64", s.x64)
     import jax.numpy as jnp
 
@@ -134,6 +136,8 @@ def accuracy(args) -> list[dict]:
                     cmd += ["--ng-points", str(args.ng_points)]
                 if args.grid is not None:
                     cmd += ["--grid", str(args.grid)]
+                if args.x64:
+                    cmd += ["--x64"]
                 proc = subprocess.run(cmd, capture_output=True, text=True)
                 line = next(
                     (ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None
@@ -272,6 +276,7 @@ def main():
     parser.add_argument("--budget", type=float, default=300.0, help="seconds per run")
     parser.add_argument("--adam", type=int, default=None, help="Adam steps (default: the file's)")
     parser.add_argument("--ng-points", type=int, default=None, help="points for NG's batch")
+    parser.add_argument("--x64", action="store_true", help="float64 for every problem")
     parser.add_argument("--grid", type=int, default=None, help="error grid nodes per axis")
     parser.add_argument("--plot", default="docs/optimizers.png")
     parser.add_argument("--json", default="out/optimizers.json", help="histories written here")

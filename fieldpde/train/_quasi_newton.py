@@ -107,6 +107,10 @@ def _check_wolfe(wolfe: Any) -> tuple[float, float]:
     return c1, c2
 
 
+def _size(nbytes: float) -> str:
+    return f"{nbytes / 2**30:.1f} GiB" if nbytes >= 2**30 else f"{nbytes / 2**20:.1f} MiB"
+
+
 def _init(phase: Any, params: Any) -> QuasiNewtonState:
     flat, _ = ravel_pytree(params)
     size = int(flat.size)
@@ -114,8 +118,8 @@ def _init(phase: Any, params: Any) -> QuasiNewtonState:
     if need > phase.max_memory:
         raise ValueError(
             f"{type(phase).__name__} keeps a dense {size} x {size} inverse Hessian "
-            f"({need / 2**30:.1f} GiB in {flat.dtype}), above `max_memory`="
-            f"{phase.max_memory / 2**30:.1f} GiB: train a network this large with "
+            f"({_size(need)} in {flat.dtype}), above `max_memory`="
+            f"{_size(phase.max_memory)}: train a network this large with "
             f"LBFGS({phase.steps}) instead, or raise `max_memory`"
         )
     return QuasiNewtonState(
@@ -194,10 +198,20 @@ def self_scaled_update(
         tau = jnp.where(identity, h / sigma, tau_later)
         phi = (1.0 - theta) / sigma
     v = rho * s - Hy / yHy
+    # finite coefficients and vectors make a finite update of the finite H: checking them
+    # instead of the new matrix lets XLA fuse the update and the choice into one pass over
+    # the P x P memory (the dense phases are bound by that memory traffic)
+    scalars = jnp.stack([rho, 1.0 / yHy, phi * yHy, 1.0 / tau])
+    ok = (
+        (sy > 0)
+        & jnp.all(jnp.isfinite(scalars))
+        & jnp.all(jnp.isfinite(Hy))
+        & jnp.all(jnp.isfinite(v))
+        & jnp.all(jnp.isfinite(s))
+    )
     new = (H - jnp.outer(Hy, Hy) / yHy + (phi * yHy) * jnp.outer(v, v)) / tau + rho * jnp.outer(
         s, s
     )
-    ok = (sy > 0) & jnp.all(jnp.isfinite(new))
     return jnp.where(ok, new, H)
 
 
