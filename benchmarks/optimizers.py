@@ -152,17 +152,21 @@ def accuracy(args) -> list[dict]:
                     f"{h[-1][0]:.0f} s ({rows[-1]['status']})",
                     flush=True,
                 )
+    table(rows, args.budget)
+    return rows
+
+
+def table(rows, budget: float) -> None:
     cols = " | ".join(f"rel. L2 at {f:g} B" for f in FRACTIONS)
     print(f"\n| problem | method | seed | {cols} | best | status |")
     print("|---|---|---|" + "---|" * len(FRACTIONS) + "---|---|")
     for r in rows:
-        vals = " | ".join(f"{at(r['history'], f * args.budget):.2e}" for f in FRACTIONS)
+        vals = " | ".join(f"{at(r['history'], f * budget):.2e}" for f in FRACTIONS)
         best = min(rel for _, rel, *_ in r["history"])
         print(
             f"| {r['problem']} | {METHODS[r['method']]} | {r['seed']} | {vals} | {best:.2e} "
             f"| {r['status']} |"
         )
-    return rows
 
 
 def plot(rows, budget: float, path: Path) -> None:
@@ -280,6 +284,7 @@ def main():
     parser.add_argument("--grid", type=int, default=None, help="error grid nodes per axis")
     parser.add_argument("--plot", default="docs/optimizers.png")
     parser.add_argument("--json", default="out/optimizers.json", help="histories written here")
+    parser.add_argument("--from-json", help="table and plot of the runs in this file only")
     parser.add_argument("--no-cost", action="store_true", help="skip the cost per step")
     parser.add_argument("--cost-only", action="store_true", help="only the cost per step")
     parser.add_argument("--cost-points", type=int, default=1024)
@@ -296,11 +301,14 @@ def main():
         f"{platform.processor() or platform.machine()}; {os.cpu_count()} cores; load "
         f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; budget {args.budget:g} s per run"
     )
+    if args.from_json:
+        rows = json.loads(Path(args.from_json).read_text())
+        table(rows, args.budget)
+        if args.plot:
+            plot(rows, args.budget, Path(args.plot))
+        return
     if not args.cost_only:
         rows = accuracy(args)
-        if rows and args.json:
-            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.json).write_text(json.dumps(rows))
         if rows and args.plot:
             plot(rows, args.budget, Path(args.plot))
     if not args.no_cost:

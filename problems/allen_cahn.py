@@ -13,7 +13,9 @@ not smoothly so ($u_0'(\pm 1) = \mp 2$), so the modes converge algebraically: th
 
 The field meets the initial data and the periodicity exactly:
 $u = u_0(x) + t\,N(\cos \pi x, \sin \pi x, \dots, \cos K\pi x, \sin K\pi x, t)$ with a tanh
-MLP $N$, so only the PDE residual is trained.
+MLP $N$, so only the PDE residual is trained. Adam 1000 steps, then dense SSBroyden 4000
+steps on one batch of 8192 points, float64: `fieldpde solve allen_cahn` reaches relative
+L2 5.5e-4 in 386 s (2 cores shared with other jobs, load average 8-9).
 """
 
 import os

@@ -199,8 +199,8 @@ def self_scaled_update(
         phi = (1.0 - theta) / sigma
     v = rho * s - Hy / yHy
     # finite coefficients and vectors make a finite update of the finite H: checking them
-    # instead of the new matrix lets XLA fuse the update and the choice into one pass over
-    # the P x P memory (the dense phases are bound by that memory traffic)
+    # instead of the new matrix spares a reduction over it, so XLA can fuse the update
+    # with the choice (a dense step is bound by its passes over the P x P memory)
     scalars = jnp.stack([rho, 1.0 / yHy, phi * yHy, 1.0 / tau])
     ok = (
         (sy > 0)
