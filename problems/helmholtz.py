@@ -5,12 +5,13 @@ $u = \sin(a_1 \pi x)\sin(a_2 \pi y)$, $a_1 = 1$, $a_2 = 4$, $k = 1$, so
 $q = (k^2 - (a_1^2 + a_2^2)\pi^2)\,u$. Published relative L2 errors: plain PINN 7e-2,
 learning-rate annealing 1.3e-3 after 40k steps.
 
-fieldpde solves it with a SIREN (32 x 4, 3297 parameters) under a hard Dirichlet transform
-(the boundary holds exactly, only the PDE residual is trained), in float64: Adam with a
-cosine decay, then dense SSBroyden on one batch of 4096 points. `fieldpde solve helmholtz`
-reaches relative L2 1.9e-7 in 200 s on 2 shared cores (the previous default, a 64 x 4 SIREN
-in float32 with Adam 4000 + L-BFGS 2000, 3.0e-5; the 64 x 4 SIREN in float64 with Adam +
-SSBroyden, 1.9e-5 after 420 s: its 8577 x 8577 inverse Hessian makes a step 8x dearer).
+fieldpde solves it with a SIREN (width 32, depth 4: 2241 parameters) under a hard
+Dirichlet transform (the boundary holds exactly, only the PDE residual is trained), in
+float64: Adam with a cosine decay, then dense SSBroyden on one batch of 4096 points.
+`fieldpde solve helmholtz` reaches relative L2 1.9e-7 in 200 s on 2 shared cores (the
+previous default, a width-64 SIREN in float32 with Adam 4000 + L-BFGS 2000, 3.0e-5; that
+SIREN in float64 with Adam + SSBroyden, 1.9e-5 after 420 s: with 8577 parameters its
+inverse Hessian made a step about 10x dearer, 0.4 s against 0.04 s).
 See `benchmarks/optimizers.py`.
 """
 
