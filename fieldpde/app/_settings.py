@@ -72,7 +72,8 @@ class Settings(eqx.Module):
         lbfgs_points: points per constraint of that batch (``None``: ``points``); scaled
             with ``points`` when the command line changes it.
         phases: explicit training phases (`fieldpde.train.Adam`, `LBFGS`,
-            `NaturalGradient`, `SSBroyden`, ...) instead of the five settings above.
+            `NaturalGradient`, `SSBroyden`, ...) instead of the five settings above
+            (which, changed by `replace`, then change these phases).
         points: collocation points per step, passed to the file's ``problem(points=...)``.
         x64: train in float64.
         grid: nodes per axis of the output grid (a number or one per axis).
