@@ -142,7 +142,11 @@ def _parser() -> argparse.ArgumentParser:
         "problem", nargs="?", default=DEFAULT_PROBLEM, help="a problem file or a name"
     )
     solve.add_argument("--steps", type=_count, help="Adam steps (default: the problem's)")
-    solve.add_argument("--lbfgs-steps", type=_count, help="L-BFGS steps after Adam")
+    solve.add_argument(
+        "--lbfgs-steps",
+        type=_count,
+        help="steps of the phase after Adam (L-BFGS, or the problem's SSBroyden, ...)",
+    )
     solve.add_argument("--points", type=_positive_int, help="collocation points per step")
     solve.add_argument("--lr", type=_positive_float, help="peak learning rate")
     solve.add_argument("--seed", type=int, default=0)

@@ -10,17 +10,18 @@ periodic one on $[-1, 1)$, solved here by a Fourier spectral method of lines wit
 result is cached as ``.npz`` in ``$FIELDPDE_CACHE`` (default ``~/.cache/fieldpde``), keyed by
 its settings. The default 257-node output grid falls on reference nodes.
 
-fieldpde solves it as Raissi et al. do, with a tanh MLP (8 hidden layers of 20,
-Glorot-normal weights, zero biases) trained by L-BFGS alone on one fixed Sobol batch of
-10 000 points, but under the hard transform $u = -\sin(\pi x) + t\,(1 - x^2)\,N(x, t)$,
-which meets the initial and boundary data exactly, so only the PDE residual is trained.
-Some initialisations stall in a smooth, shock-free basin (loss ~0.5), which shows within
-a few hundred steps, so the default probes three initialisations for 300 L-BFGS steps
-each and trains the best for the rest of the 6500 (`fieldpde.train.fit_best_of`,
-``--starts 1`` for a single start). `fieldpde solve burgers` (float64, quiet 2-core
-machine), seeds 0, 1, 2: relative L2 3.8e-4, 5.4e-4, 4.5e-4 in 435, 415, 447 s. A single
-start (the previous default) gave 4.4e-4 (433 s), 1.7e-1 (stalled) and 1.4e-3; 7500 steps
-gave 3.6e-4 and 6.0e-4 (seeds 0, 1; 530 and 502 s), no better.
+fieldpde solves it with Raissi et al.'s network, a tanh MLP (8 hidden layers of 20,
+Glorot-normal weights, zero biases, 3021 parameters), on one fixed Sobol batch of 10 000
+points, but under the hard transform $u = -\sin(\pi x) + t\,(1 - x^2)\,N(x, t)$, which
+meets the initial and boundary data exactly, so only the PDE residual is trained, and with
+dense SSBroyden (`fieldpde.train.SSBroyden`, float64) instead of L-BFGS. Some
+initialisations stall in a smooth, shock-free basin (loss ~0.5), which shows within a few
+hundred steps, so the default probes three initialisations for 300 steps each and trains
+the best for the rest of the 2400 (`fieldpde.train.fit_best_of`, ``--starts 1`` for a
+single start). `fieldpde solve burgers`, seeds 0, 1, 2 (2 cores shared with other jobs,
+load average 5-9): relative L2 1.4e-5, 1.6e-6, 9.3e-6 in 536, 428, 384 s; 4000 steps
+gave 5.5e-6 (seed 0) in 838 s. The previous default, L-BFGS for 6500 steps, gave 3.8e-4,
+4.3e-4, 2.9e-4 in 415-776 s.
 A SIREN (``activation="siren"``: 32x5, omega 4, Adam 1000 + L-BFGS 1000) reached 2.9e-2 in
 29 min; see docs/benchmarks.md.
 """
@@ -36,18 +37,15 @@ from fieldpde.app import Settings
 from fieldpde.constraints import Dirichlet, HardDirichlet, Initial, Residual
 from fieldpde.domains import Interval, SpaceTime, TimeInterval
 from fieldpde.nn import MLP
+from fieldpde.train import SSBroyden
 
 NU = 0.01 / np.pi
 DOMAIN = SpaceTime(Interval(-1.0, 1.0), TimeInterval(0.0, 1.0))
 
 # Settings `fieldpde solve` uses unless overridden (see docs/benchmarks.md for what they reach).
-# L-BFGS steps take 0.09-0.14 s each on 10 000 points on the shared machine; no Adam phase.
+# SSBroyden steps take 0.15-0.2 s each on 10 000 points on the shared machine; no Adam phase.
 SETTINGS = Settings(
-    steps=0,
-    learning_rate=1e-3,
-    resample_every=100,
-    lbfgs_steps=6500,
-    lbfgs_points=10000,
+    phases=(SSBroyden(2400, points=10000, block=200),),
     points=4096,
     x64=True,
     grid=257,

@@ -137,6 +137,21 @@ def test_settings_are_checked_when_the_file_is_loaded(tmp_path):
         load_problem_file(old)
 
 
+def test_command_line_settings_change_a_files_explicit_phases():
+    from fieldpde.train import Adam, NaturalGradient
+
+    s = Settings(
+        phases=(Adam(2000, learning_rate=2e-3), NaturalGradient(300, points={"pde": 2048})),
+        points=1024,
+    )
+    adam, ng = s.replace(steps=40, learning_rate=1e6, lbfgs_steps=5, resample_every=20).phases
+    assert (adam.steps, adam.learning_rate, adam.resample_every) == (40, 1e6, 20)
+    assert (ng.steps, ng.points, ng.damping) == (5, (("pde", 2048),), 1e-10)
+    assert s.replace(lbfgs_points=77).phases[1].points == 77
+    assert s.replace(points=64).phases == s.phases  # only int counts scale with points
+    assert s.replace(phases=[Adam(3)]).phases == [Adam(3)]
+
+
 def test_console_script_help():
     out = subprocess.run(
         [sys.executable, "-m", "fieldpde.cli", "solve", "--help"],

@@ -13,6 +13,7 @@ import pytest
 from fieldpde.reference import (
     GridSolution,
     advection,
+    allen_cahn,
     burgers,
     heat,
     space_time_solution,
@@ -306,6 +307,39 @@ def test_wave_periodic_spectral_travelling_and_moving_boundary_data():
 
 
 # -- datasets as references ------------------------------------------------------------------
+
+
+# -- Allen-Cahn -------------------------------------------------------------------------------
+
+
+def test_allen_cahn_keeps_its_stationary_kink_at_second_order():
+    # u = tanh(a x) with a = sqrt(kappa / (2 eps)) solves eps u'' + kappa (u - u^3) = 0
+    eps, kappa = 0.01, 1.0
+    a = np.sqrt(kappa / (2 * eps))
+    hs, errors = [], []
+    for n in (41, 81, 161):
+        ds = allen_cahn(lambda x: np.tanh(a * x), bounds=[(-1.0, 1.0)], shape=n,
+                        times=[0.0, 0.5], diffusivity=eps, reaction=kappa,
+                        boundary="dirichlet", boundary_value=lambda x, t: jnp.tanh(a * x),
+                        method="fd", **TIGHT)  # fmt: skip
+        hs.append(2.0 / (n - 1))
+        errors.append(final_error(ds, lambda x, t: np.tanh(a * x)))
+    assert abs(slope(hs, errors) - 2.0) < 0.15, errors
+    assert ds.attrs["equation"] == "allen_cahn" and ds.attrs["reaction"] == kappa
+
+
+def test_allen_cahn_periodic_spectral_converges_spectrally():
+    def solve(n):
+        ds = allen_cahn(lambda x: 0.3 * np.sin(np.pi * x), bounds=[(-1.0, 1.0)], shape=n,
+                        times=[0.0, 0.5], diffusivity=0.01, reaction=1.0, **TIGHT)  # fmt: skip
+        return ds.u.isel(time=-1).values
+
+    coarse, fine = solve(32), solve(64)[::2]
+    assert np.abs(coarse - fine).max() < 1e-9
+    # the reaction pushes the field to the stable states: its amplitude grows
+    assert np.abs(fine).max() > 0.3
+    with pytest.raises(ValueError, match="`reaction` must be a positive number"):
+        allen_cahn(0.0, bounds=[(-1.0, 1.0)], shape=16, times=[0.1], reaction=0.0)
 
 
 def test_space_time_solution_interpolates_dirichlet_and_periodic_datasets():

@@ -136,8 +136,8 @@ class ProblemFile:
 
     Example:
         >>> pf = load_problem_file("helmholtz")
-        >>> pf.name, pf.settings.steps, callable(pf.field)
-        ('helmholtz', 4000, True)
+        >>> pf.name, [type(p).__name__ for p in pf.settings.phases], callable(pf.field)
+        ('helmholtz', ['Adam', 'SSBroyden'], True)
     """
 
     name: str

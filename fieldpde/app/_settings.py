@@ -7,13 +7,21 @@ by the default recipe (`fieldpde.app.choose`) from the problem itself. The comma
 a Python caller of `fieldpde.app.run`) overrides single settings with `Settings.replace`.
 """
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, final
 
 import equinox as eqx
 
 from .._checks import positive_float, positive_int
-from ..train import AbstractBalancing, AbstractPhase, AdaptiveSampling, Causal
+from ..train import (
+    AbstractBalancing,
+    AbstractFirstOrderPhase,
+    AbstractPhase,
+    Adam,
+    AdaptiveSampling,
+    Causal,
+)
 
 NETWORKS = ("siren", "tanh", "sin", "gelu", "silu", "softplus")
 
@@ -21,6 +29,40 @@ NETWORKS = ("siren", "tanh", "sin", "gelu", "silu", "softplus")
 def _options(name: str, value: Any) -> None:
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
         raise TypeError(f"`{name}` must be a dict of keyword arguments, got {value!r}")
+
+
+def _phase_with(phase: AbstractPhase, **changes: Any) -> AbstractPhase:
+    # a phase's fields are its constructor's arguments; points go back as a dict
+    points = changes.pop("points", phase.points)
+    if isinstance(points, tuple):
+        points = dict(points)
+    return dataclasses.replace(phase, points=points, **changes)
+
+
+def _retarget(phases: tuple, changes: dict, old_points: int | None) -> tuple:
+    """Apply the simple settings the caller changed to explicit phases: ``steps``,
+    ``learning_rate`` and ``resample_every`` to the first-order phases, ``lbfgs_steps``
+    and ``lbfgs_points`` to the phases after them; ``points`` scales each phase's own."""
+    out = []
+    for phase in phases:
+        first = isinstance(phase, AbstractFirstOrderPhase)
+        new: dict[str, Any] = {}
+        if "points" in changes and isinstance(phase.points, int) and old_points:
+            new["points"] = max(phase.points * changes["points"] // old_points, 1)
+        if first:
+            if "steps" in changes:
+                new["steps"] = changes["steps"]
+            if "resample_every" in changes:
+                new["resample_every"] = changes["resample_every"]
+            if "learning_rate" in changes and isinstance(phase, Adam):
+                new["learning_rate"] = changes["learning_rate"]
+        else:
+            if "lbfgs_steps" in changes:
+                new["steps"] = changes["lbfgs_steps"]
+            if "lbfgs_points" in changes:
+                new["points"] = changes["lbfgs_points"]
+        out.append(_phase_with(phase, **new) if new else phase)
+    return tuple(out)
 
 
 def _grid(value: Any) -> None:
@@ -49,8 +91,9 @@ class Settings(eqx.Module):
         lbfgs_steps: L-BFGS steps after Adam, on one fixed batch.
         lbfgs_points: points per constraint of that batch (``None``: chosen); scaled
             with ``points`` when the command line changes it.
-        phases: explicit training phases (`fieldpde.train.Adam`, `LBFGS`, ...) instead
-            of the five settings above.
+        phases: explicit training phases (`fieldpde.train.Adam`, `LBFGS`,
+            `NaturalGradient`, `SSBroyden`, ...) instead of the five settings above
+            (which, changed by `replace`, then change these phases).
         points: collocation points per step, passed to the file's ``problem(points=...)``.
         x64: train in float64.
         grid: nodes per axis of the output grid (a number or one per axis).
@@ -120,7 +163,7 @@ class Settings(eqx.Module):
                 if not isinstance(phase, AbstractPhase):
                     raise TypeError(
                         f"`phases[{i}]` must be a training phase (fieldpde.train.Adam, LBFGS, "
-                        f"Optax, ...), got {phase!r}"
+                        f"NaturalGradient, SSBroyden, ...), got {phase!r}"
                     )
         _optional(positive_int, "points", self.points)
         for name in ("x64", "hard"):
@@ -158,13 +201,26 @@ class Settings(eqx.Module):
         """A copy with some settings changed (``None`` values are ignored).
 
         Changing ``points`` scales ``lbfgs_points`` by the same factor, so the L-BFGS
-        batch keeps its size relative to the Adam batches.
+        batch keeps its size relative to the Adam batches. With explicit `phases`, the
+        simple settings change the phases instead: ``steps``, ``learning_rate`` and
+        ``resample_every`` the first-order phases (`Adam`, ...), ``lbfgs_steps`` and
+        ``lbfgs_points`` the phases after them (`SSBroyden`, `NaturalGradient`, ...), and
+        ``points`` scales each phase's own number of points.
+
+        Example:
+            >>> from fieldpde.train import Adam, SSBroyden
+            >>> s = Settings(phases=(Adam(2000), SSBroyden(2000, points=2048)), points=1024)
+            >>> [(type(p).__name__, p.steps, p.points)
+            ...  for p in s.replace(steps=40, lbfgs_steps=5, points=64).phases]
+            [('Adam', 40, None), ('SSBroyden', 5, 128)]
         """
         changes = {k: v for k, v in changes.items() if v is not None}
         unknown = sorted(set(changes) - set(_FIELDS))
         if unknown:
             raise TypeError(f"unknown settings {unknown}; the settings are {list(_FIELDS)}")
         values = {name: getattr(self, name) for name in _FIELDS}
+        if self.phases is not None and "phases" not in changes:
+            values["phases"] = _retarget(self.phases, changes, self.points)
         if (
             "points" in changes
             and self.lbfgs_points is not None

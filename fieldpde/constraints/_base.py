@@ -8,7 +8,7 @@ its region $\Omega_m$ (an interior, a boundary, an initial slice, or data points
 """
 
 import abc
-from typing import Any, Literal, NamedTuple, final
+from typing import Any, ClassVar, Literal, NamedTuple, final
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -75,7 +75,11 @@ class AbstractConstraint(eqx.Module):
       `adaptive` (whether the rows of its residual are the points of its batch, so
       residual-adaptive sampling may choose among candidates);
     - `time_span` and `times` (the time interval of a space-time constraint and the time
-      of each residual row, for causal weighting; ``None`` off space-time domains).
+      of each residual row, for causal weighting; ``None`` off space-time domains);
+    - `independent_rows` (a class variable, ``False`` unless a constraint declares it):
+      whether row $i$ of its residual is computed from row $i$ of every array of its batch
+      alone, so second-order training may take the residual's Jacobian point by point
+      (`fieldpde.train.NaturalGradient`; otherwise it is taken by forward mode).
 
     `pointwise` and `loss` are written in terms of them.
 
@@ -84,6 +88,8 @@ class AbstractConstraint(eqx.Module):
         norm: ``"squared"``, ``"l2"`` or ``"l1"`` (abstract as `weight`).
         kind, num_points, domain, adaptive, time_span: abstract as `weight` (a field,
             a property or a class variable of the concrete constraint).
+        independent_rows: whether each residual row depends on its own batch row only
+            (default ``False``; the built-in pointwise constraints set it).
 
     Example:
         A constraint pinning $u(0) = 1$ at one point:
@@ -98,6 +104,7 @@ class AbstractConstraint(eqx.Module):
         ...     adaptive: ClassVar[bool] = False
         ...     time_span: ClassVar[None] = None
         ...     num_points: ClassVar[int] = 1
+        ...     independent_rows: ClassVar[bool] = True
         ...     def sample(self, key):
         ...         return Batch(jnp.zeros((1, 1)))
         ...     def residual(self, field, batch, params=None):
@@ -121,6 +128,8 @@ class AbstractConstraint(eqx.Module):
     domain: eqx.AbstractVar[Any]
     adaptive: eqx.AbstractVar[bool]
     time_span: eqx.AbstractVar[tuple[float, float] | None]
+    # a conservative default, so that a constraint written before the flag still trains
+    independent_rows: ClassVar[bool] = False
 
     @abc.abstractmethod
     def sample(self, key: PRNGKeyArray) -> Batch:

@@ -53,6 +53,7 @@ class Dirichlet(AbstractRegionConstraint):
 
     kind: ClassVar[Kind] = "boundary"
     adaptive: ClassVar[bool] = False
+    independent_rows: ClassVar[bool] = True
 
     value: Any = eqx.field(static=True)
     region: Region
@@ -99,6 +100,7 @@ class Neumann(AbstractRegionConstraint):
 
     kind: ClassVar[Kind] = "boundary"
     adaptive: ClassVar[bool] = False
+    independent_rows: ClassVar[bool] = True
 
     flux: Any = eqx.field(static=True)
     region: Region
@@ -147,6 +149,7 @@ class Robin(AbstractRegionConstraint):
 
     kind: ClassVar[Kind] = "boundary"
     adaptive: ClassVar[bool] = False
+    independent_rows: ClassVar[bool] = True
 
     a: float = eqx.field(static=True)
     b: float = eqx.field(static=True)

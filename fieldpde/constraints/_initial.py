@@ -41,6 +41,7 @@ class Initial(AbstractRegionConstraint):
 
     kind: ClassVar[Kind] = "initial"
     adaptive: ClassVar[bool] = False
+    independent_rows: ClassVar[bool] = True
 
     value: Any = eqx.field(static=True)
     region: Region

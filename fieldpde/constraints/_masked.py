@@ -1,6 +1,6 @@
 """Gridded observations of several outputs whose missing cells differ."""
 
-from typing import Any, final
+from typing import Any, ClassVar, final
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -37,6 +37,7 @@ class MaskedObservations(AbstractDataConstraint):
         0.0
     """
 
+    independent_rows: ClassVar[bool] = True
     points: Float[Array, "n d"]
     values: Float[Array, "n m"]
     scale: Float[Array, "n m"]

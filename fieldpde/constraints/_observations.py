@@ -1,6 +1,6 @@
 """Data: the field must pass through noisy observations."""
 
-from typing import Any, Literal, final
+from typing import Any, ClassVar, Literal, final
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -46,6 +46,7 @@ class Observations(AbstractDataConstraint):
         0.0
     """
 
+    independent_rows: ClassVar[bool] = True
     points: Float[Array, "n d"]
     values: Float[Array, "n m"]
     noise_scale: Float[Array, " m"]

@@ -175,6 +175,11 @@ class WithParameters(AbstractOverParameters):
     def adaptive(self) -> bool:
         return self.constraint.adaptive
 
+    @property
+    def independent_rows(self) -> bool:  # type: ignore[override]
+        # the batch is the wrapped constraint's, row for row, with mu appended
+        return self.constraint.independent_rows
+
     def times(self, batch: Batch) -> Array | None:
         # the wrapped constraint reads time from its own coordinates, ahead of mu
         return self.constraint.times(batch)

@@ -75,6 +75,7 @@ class Residual(AbstractRegionConstraint):
 
     kind: ClassVar[Kind] = "pde"
     adaptive: ClassVar[bool] = True
+    independent_rows: ClassVar[bool] = True
 
     fn: Callable[..., Any] = eqx.field(static=True)
     region: Region

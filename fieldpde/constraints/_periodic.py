@@ -52,6 +52,7 @@ class Periodic(AbstractConstraint):
 
     kind: ClassVar[Kind] = "boundary"
     adaptive: ClassVar[bool] = False
+    independent_rows: ClassVar[bool] = True
 
     domain: AbstractDomain
     axis: int = eqx.field(static=True)

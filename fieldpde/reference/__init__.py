@@ -8,10 +8,10 @@ compare a neural field at scattered points. Data are numpy arrays; callables rec
 coordinate array per axis, ``f(x, y)``, and are evaluated in float64 when written with numpy.
 
 Time-dependent problems are solved by the method of lines with diffrax: `heat` (1-D to 3-D),
-`advection`, `burgers` and `wave` (1-D), with finite differences or a Fourier spectral method
-in space and Dirichlet or periodic boundaries; each returns an `xarray.Dataset` on dims
-``("time", "x"[, "y"])``, and `space_time_solution` turns it into a `GridSolution` over
-space-time points for ``Problem(reference=...)``.
+`advection`, `burgers` and `wave` (1-D) and `allen_cahn` (1-D, 2-D), with finite differences
+or a Fourier spectral method in space and Dirichlet or periodic boundaries; each returns an
+`xarray.Dataset` on dims ``("time", "x"[, "y"])``, and `space_time_solution` turns it into a
+`GridSolution` over space-time points for ``Problem(reference=...)``.
 
 Scattered references (COMSOL text exports, any node/value table with ``%`` comment lines)
 are read by `read_comsol` into a `NodeTable`, which interpolates between its nodes and
@@ -22,6 +22,7 @@ from ._comsol import NodeTable as NodeTable
 from ._comsol import read_comsol as read_comsol
 from ._finite_difference import helmholtz_fd as helmholtz_fd
 from ._finite_difference import poisson_fd as poisson_fd
+from ._reaction_diffusion import allen_cahn as allen_cahn
 from ._solution import GridSolution as GridSolution
 from ._time_stepping import advection as advection
 from ._time_stepping import burgers as burgers

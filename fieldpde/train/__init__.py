@@ -20,6 +20,7 @@ from ._fit_ensemble import fit_ensemble as fit_ensemble
 from ._members import member_status as member_status
 from ._members import report_failures as report_failures
 from ._minimize import minimize as minimize
+from ._natural_gradient import NaturalGradient as NaturalGradient
 from ._objective import AbstractObjective as AbstractObjective
 from ._objective import LossObjective as LossObjective
 from ._objective import ProblemObjective as ProblemObjective
@@ -32,6 +33,8 @@ from ._progress import AbstractProgressMeter as AbstractProgressMeter
 from ._progress import NoProgress as NoProgress
 from ._progress import TextProgress as TextProgress
 from ._progress import TqdmProgress as TqdmProgress
+from ._quasi_newton import SSBFGS as SSBFGS
+from ._quasi_newton import SSBroyden as SSBroyden
 from ._results import RESULTS as RESULTS
 from ._snapshots import fit_snapshots as fit_snapshots
 from ._state import TrainState as TrainState

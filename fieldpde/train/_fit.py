@@ -122,7 +122,7 @@ def sugar_phases(
 
 def describe(phases: Sequence[AbstractPhase]) -> str:
     """``"4000 Adam steps and 2000 L-BFGS steps"`` for a phase list."""
-    names = {"LBFGS": "L-BFGS", "Optax": "optimiser"}
+    names = {"LBFGS": "L-BFGS", "Optax": "optimiser", "NaturalGradient": "natural-gradient"}
     parts = [
         f"{p.steps} {names.get(type(p).__name__, type(p).__name__)} steps"
         for p in phases

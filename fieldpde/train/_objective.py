@@ -13,7 +13,10 @@ from typing import Any, final
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 from jaxtyping import Array, Float
+
+from ._residuals import forward_jacobian, pointwise_jacobian
 
 
 class AbstractObjective(eqx.Module):
@@ -58,6 +61,26 @@ class AbstractObjective(eqx.Module):
     @abc.abstractmethod
     def model(self, params: Any) -> Any:
         """The model the trainable arrays belong to (for callbacks and results)."""
+
+    def residuals(self, params: Any, batch: Any, x: Any) -> Float[Array, " N"]:
+        r"""The residual vector $r$ of a least-squares loss, $\lVert r \rVert^2 = L$.
+
+        Gauss-Newton and natural-gradient phases need it; an objective that is a sum of
+        squares overrides this method (`ProblemObjective` does). The default refuses.
+        """
+        raise TypeError(
+            f"{type(self).__name__} is not a sum of squared residuals, so it has no residual "
+            "vector for a natural-gradient (Gauss-Newton) phase; train it with LBFGS, SSBFGS "
+            "or SSBroyden instead"
+        )
+
+    def residuals_and_jacobian(
+        self, params: Any, batch: Any, x: Any
+    ) -> tuple[Float[Array, " N"], Float[Array, "N P"]]:
+        """`residuals` and their Jacobian with respect to the flattened trainable arrays
+        (columns in the order of `jax.flatten_util.ravel_pytree`), by forward mode unless
+        an objective knows a cheaper way."""
+        return forward_jacobian(lambda p: self.residuals(p, batch, x), params)
 
 
 @final
@@ -112,6 +135,60 @@ class ProblemObjective(AbstractObjective):
             else:
                 parts[name] = c.loss(field, batch[name], phi)
         return sum(parts.values()), parts
+
+    def _least_squares(self) -> list[tuple[str, Any]]:
+        if self.causal_names:
+            raise ValueError(
+                "a natural-gradient phase needs the plain Eq. 3 loss, but causal weighting "
+                f"applies to {list(self.causal_names)}: let it draw one fixed batch "
+                "(resample=False) or drop `causal`"
+            )
+        for name, c in self.problem.constraints.items():
+            if c.norm != "squared":
+                raise ValueError(
+                    f"a natural-gradient phase needs squared-norm terms, but constraint "
+                    f"{name!r} has `norm`={c.norm!r}; use norm='squared' or train with "
+                    "LBFGS, SSBFGS or SSBroyden"
+                )
+        return list(self.problem.constraints.items())
+
+    def residuals(self, params, batch, x):
+        r"""The weighted residuals of every constraint, stacked:
+        $r_{m,i} = \sqrt{w_m |\Omega_m| / n_m}\, C_m(x_i)$, so $\lVert r \rVert^2$ is the
+        Eq. 3 loss (squared norms only)."""
+        field, phi = eqx.combine(params, self.static)
+        blocks = []
+        for name, c in self._least_squares():
+            res = c.residual(field, batch[name], phi)
+            blocks.append(_scale(c, res.shape[0], res.dtype) * res.reshape(-1))
+        return jnp.concatenate(blocks)
+
+    def residuals_and_jacobian(self, params, batch, x):
+        """`residuals` and their Jacobian: point by point (reverse mode under `jax.vmap`)
+        for constraints whose rows are independent, by forward mode for the others."""
+        rows, jacobians = [], []
+        for name, c in self._least_squares():
+            b = batch[name]
+
+            def block(p, b, c=c):
+                field, phi = eqx.combine(p, self.static)
+                return c.residual(field, b, phi)
+
+            if c.independent_rows:
+                r, J = pointwise_jacobian(lambda p, one: block(p, one).reshape(-1), params, b)
+                n = b.points.shape[0]
+            else:
+                n = jax.eval_shape(block, params, b).shape[0]
+                r, J = forward_jacobian(lambda p, b=b: block(p, b).reshape(-1), params)
+            scale = _scale(c, n, r.dtype)
+            rows.append(scale * r)
+            jacobians.append(scale * J)
+        return jnp.concatenate(rows), jnp.concatenate(jacobians, axis=0)
+
+
+def _scale(c: Any, n: int, dtype: Any) -> Any:
+    r"""$\sqrt{w |\Omega| / n}$: the factor that makes squared residuals sum to the term."""
+    return jnp.sqrt(jnp.asarray(c.weight * c.measure / n, dtype=dtype))
 
 
 @final

@@ -366,7 +366,7 @@ class LBFGS(AbstractPhase):
 
 def _check_phase(index: int, phase: Any) -> AbstractPhase:
     if not isinstance(phase, AbstractPhase):
-        known = "Adam, Optax, LBFGS"
+        known = "Adam, Optax, LBFGS, NaturalGradient, SSBroyden, SSBFGS"
         raise TypeError(
             f"`phases[{index}]` must be a training phase ({known} from fieldpde.train, or "
             f"a subclass of AbstractPhase), got {phase!r}"
