@@ -78,7 +78,7 @@ def allen_cahn(
     kappa = _positive("reaction", reaction)
     grid = _Grid(bounds, shape, boundary, method, max_dim=2)
     t0 = grid.start(t0)
-    times, u0 = _common(grid, initial, times, t0)
+    save_times, u0 = _common(grid, initial, times, t0)
     with jax.enable_x64(True):
         g = _boundary_fn(grid, boundary_value)
         edge = jnp.asarray(grid.edge)
@@ -90,13 +90,13 @@ def allen_cahn(
             return du if g is None else jnp.where(edge, 0.0, du)
 
         ys, stats = _solve(
-            grid, rhs, jnp.asarray(u0), times, t0,
+            grid, rhs, jnp.asarray(u0), save_times, t0,
             solver=solver, rtol=rtol, atol=atol, max_steps=max_steps,
         )  # fmt: skip
-        ys = _fill_edges(grid, g, ys, times)
+        ys = _fill_edges(grid, g, ys, save_times)
     return _dataset(
         grid,
-        times,
+        save_times,
         {"u": (ys, "phase field")},
         equation="allen_cahn",
         attrs={"diffusivity": eps, "reaction": kappa, "t0": float(t0)},

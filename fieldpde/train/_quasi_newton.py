@@ -240,7 +240,8 @@ def _update(rule: Rule, phase: Any, objective, params, state: QuasiNewtonState, 
         slope = g @ p
 
         search = _line_search(phase)
-        _, ls = search.update(p, state.line_search, flat, value=value, grad=g, value_fn=total)
+        _, ls_state = search.update(p, state.line_search, flat, value=value, grad=g, value_fn=total)
+        ls: Any = ls_state  # optax's zoom line-search state (a NamedTuple)
         alpha = ls.learning_rate
         value_new, g_new = ls.value, ls.grad
         c1, c2 = phase.wolfe
