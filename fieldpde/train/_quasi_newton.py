@@ -308,8 +308,9 @@ def _options(line_search_steps: int, wolfe: Any, max_memory: float) -> tuple[int
 
 @final
 class SSBFGS(AbstractPhase):
-    r"""Dense self-scaled BFGS (Al-Baali's $\tau_k = \min(1, 1/b_k)$) with a strong-Wolfe
-    line search, on one fixed batch of points.
+    r"""Dense self-scaled BFGS with a strong-Wolfe line search, on one fixed batch of points.
+
+    The scaling is Al-Baali's $\tau_k = \min(1, 1/b_k)$.
 
     See `fieldpde.train.SSBroyden` for the family and the breakdown statuses; this is its
     member with $\phi_k = 1$.
@@ -382,8 +383,9 @@ class SSBFGS(AbstractPhase):
 
 @final
 class SSBroyden(AbstractPhase):
-    r"""Dense self-scaled Broyden (Urbán, Stefanou & Pons 2025) with a strong-Wolfe line
-    search, on one fixed batch of points.
+    r"""Dense self-scaled Broyden with a strong-Wolfe line search, on one fixed batch.
+
+    After Urbán, Stefanou & Pons (JCP 2025).
 
     The update (the module docstring of ``fieldpde.train._quasi_newton`` gives the
     formulas) chooses the Broyden parameter $\phi_k$ and the scaling $\tau_k$ of each
