@@ -108,6 +108,11 @@ def hard_candidates(problem: Problem) -> dict[str, tuple[tuple[str, ...], Callab
     return out
 
 
+def held_components(c: AbstractConstraint) -> tuple[int, ...] | None:
+    """The output components a hard candidate prescribes (``None``: all of them)."""
+    return c.components if isinstance(c, Dirichlet) else None
+
+
 def _values(fn: Callable, pts: np.ndarray) -> np.ndarray:
     x = jnp.asarray(pts, jnp.result_type(float))
     out = jax.vmap(lambda p: jnp.asarray(fn(p), p.dtype))(x)
@@ -248,6 +253,15 @@ def enforce_hard(
                     f"part {p!r}; give each part its data once"
                 )
             seen[p] = name
+    held = {held_components(problem.constraints[n]) for n in candidates}
+    if len(held) > 1:
+        raise ValueError(
+            "`constraints`: the hard data prescribe different output components ("
+            + ", ".join(f"{n!r}: {held_components(problem.constraints[n])}" for n in candidates)
+            + "); a hard field holds one set of components on all its parts: give every hard "
+            "constraint the same `components`, or keep some soft (`constraints=`)"
+        )
+    components = held.pop()
     domain = problem.domain
     assert domain is not None  # every candidate lies on it (hard_candidates)
     check_junctions(domain, candidates)
@@ -271,6 +285,7 @@ def enforce_hard(
         reference=problem.reference,
         params=problem.params,
         name=problem.name,
+        outputs=problem.outputs,
     )
-    field = HardDirichlet.on(domain, network, boundary, part=all_parts)
+    field = HardDirichlet.on(domain, network, boundary, part=all_parts, components=components)
     return HardSplit(field, remaining, tuple(candidates))
