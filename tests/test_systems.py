@@ -196,3 +196,31 @@ def test_named_outputs_reach_the_netcdf_variables(tmp_path):
     back = xr.open_dataset(path)
     assert {"u", "v", "p", "u_reference", "p_error"} <= set(back.data_vars)
     assert back["p"].dims == ("y", "x") and back.attrs["relative_l2_v"] < 1e-6
+
+
+@pytest.mark.x64
+def test_stokes_equations_vanish_on_its_exact_flow(key):
+    stokes = _problem_module("stokes")
+    problem = stokes.problem(points=256)
+    exact = lambda x: jax.vmap(stokes.exact)(x.reshape(-1, 2)).reshape(x.shape[:-1] + (3,))  # noqa: E731
+    for name in ("pde", "walls"):
+        c = problem.constraints[name]
+        assert float(eqx.filter_jit(c.loss)(exact, c.sample(key))) < 1e-20, name
+    # the pressure's mean over the square is 0: the mean gauge holds up to sampling error
+    gauge = problem.constraints["gauge"].with_num_points(4096)
+    assert float(gauge.loss(exact, gauge.sample(key))) < 1e-6
+
+
+def test_lid_driven_cavity_is_hard_on_the_velocity_and_reads_its_reference(key):
+    from fieldpde.app import Settings, choose, load_problem_file
+
+    plan = choose(load_problem_file("lid_driven_cavity"), Settings(points=64))
+    assert plan.hard == ("lid", "walls")
+    assert sorted(plan.train_problem.constraints) == ["gauge", "pde"]
+    field = plan.build(key, None)
+    top = jnp.array([[0.25, 1.0], [0.5, 1.0], [0.0, 0.3]])
+    np.testing.assert_allclose(field(top)[:, :2], [[0.75, 0.0], [1.0, 0.0], [0.0, 0.0]],
+                               atol=1e-6)  # fmt: skip
+    ref = plan.problem.reference
+    if ref is not None:
+        assert ref.values.shape == (10201, 3) and ref.variables == ("u", "v", "p")

@@ -113,6 +113,16 @@ def held_components(c: AbstractConstraint) -> tuple[int, ...] | None:
     return c.components if isinstance(c, Dirichlet) else None
 
 
+def _widen(fn: Callable, k: int) -> Callable:
+    """`fn` of a point broadcast to `k` values (data given as one number for several
+    components)."""
+
+    def widened(x):
+        return jnp.broadcast_to(jnp.asarray(fn(x), x.dtype).reshape(-1), (k,))
+
+    return widened
+
+
 def _values(fn: Callable, pts: np.ndarray) -> np.ndarray:
     x = jnp.asarray(pts, jnp.result_type(float))
     out = jax.vmap(lambda p: jnp.asarray(fn(p), p.dtype))(x)
@@ -262,6 +272,10 @@ def enforce_hard(
             "constraint the same `components`, or keep some soft (`constraints=`)"
         )
     components = held.pop()
+    if components is not None:
+        # a number stands for every listed component: give each part's data their width
+        k = len(components)
+        candidates = {n: (parts, _widen(fn, k)) for n, (parts, fn) in candidates.items()}
     domain = problem.domain
     assert domain is not None  # every candidate lies on it (hard_candidates)
     check_junctions(domain, candidates)

@@ -206,6 +206,12 @@ def term_names(problem: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
     A constraint is one term named after it; one with `equations` (a system) is one term
     per equation, ``"NAME[EQUATION]"``.
 
+    Args:
+        problem: the `fieldpde.problem.Problem`.
+
+    Returns:
+        Two tuples as long as each other: the constraint of each term, and its name.
+
     Example:
         >>> import jax.numpy as jnp
         >>> from fieldpde import Problem
