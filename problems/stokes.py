@@ -7,19 +7,37 @@ $p = \cos(\pi x)\cos(\pi y)$, whose mean over the square is 0. $\mathbf f$ is co
 the exact solution by autodiff. The field has outputs ``(u, v, p)``; the no-slip walls hold
 the velocity (``components=(0, 1)``, hard under the default recipe) and a mean-zero gauge
 fixes the pressure's constant. Target (issue 20): relative L2 <= 1e-4.
+
+With `SETTINGS` (the default recipe's 32x4 SIREN, float64, Adam 1500 then SSBroyden 1500
+on 2048 points) `fieldpde solve stokes` reached relative L2 1.4e-5 over (u, v, p) (u, v:
+3.1e-7; p after removing its constant: 5.1e-5) in 95 s on 2 shared cores.
 """
 
 import jax
 import jax.numpy as jnp
 
 from fieldpde import Problem
+from fieldpde.app import Settings
 from fieldpde.constraints import Dirichlet, Gauge, Residual
 from fieldpde.domains import Box
+from fieldpde.train import Adam, SSBroyden
 
 NU = 1.0
 DOMAIN = Box([0.0, 0.0], [1.0, 1.0])
 OUTPUTS = ("u", "v", "p")
 EQUATIONS = ("momentum_x", "momentum_y", "continuity")
+
+SETTINGS = Settings(
+    phases=(
+        Adam(1500, learning_rate=2e-3, resample_every=100),
+        SSBroyden(1500, points=2048, block=250),
+    ),
+    points=1024,
+    x64=True,
+    grid=101,
+    width=32,
+    depth=4,
+)
 
 
 def _psi(x):
@@ -46,7 +64,7 @@ def stokes(x, d):
     return jnp.stack([-NU * lap_u + px - f[0], -NU * lap_v + py - f[1], ux + vy])
 
 
-def problem(points: int = 2048) -> Problem:
+def problem(points: int = SETTINGS.points) -> Problem:
     # the force is of size pi^3 ~ 30: dividing keeps the momentum residuals O(1)
     scale = 1.0 / (2.0 * jnp.pi**3)
     pde = Residual(

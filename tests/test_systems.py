@@ -224,3 +224,13 @@ def test_lid_driven_cavity_is_hard_on_the_velocity_and_reads_its_reference(key):
     ref = plan.problem.reference
     if ref is not None:
         assert ref.values.shape == (10201, 3) and ref.variables == ("u", "v", "p")
+
+
+def test_node_table_scores_chosen_components():
+    from fieldpde.reference import NodeTable
+
+    nodes = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    table = NodeTable(nodes, np.array([[1.0, 0.0, 5.0], [0.0, 1.0, 5.0], [1.0, 1.0, 5.0]]))
+    wrong_p = lambda p: np.column_stack([table.values[:, :2], np.zeros(3)])  # noqa: E731
+    assert table.relative_l2(wrong_p, components=(0, 1)) == 0.0
+    assert table.relative_l2(wrong_p) > 0.5
