@@ -14,7 +14,7 @@ from fieldpde import SIREN, Problem, ops
 from fieldpde.constraints import Dirichlet, Gauge, HardDirichlet, Neumann, Residual
 from fieldpde.domains import Box
 from fieldpde.problem import enforce_hard
-from fieldpde.train import Adam, fit
+from fieldpde.train import Adam, InitialNormalization, fit
 
 BOX = Box([0.0, 0.0], [1.0, 1.0])
 
@@ -156,14 +156,16 @@ def test_each_kovasznay_equation_vanishes_on_the_exact_flow(key):
         assert float(c.loss(exact, c.sample(key))) < 1e-20, name
 
 
-def test_equations_are_reported_one_by_one_and_sum_to_the_loss(key):
+@pytest.mark.parametrize("balancing", [None, InitialNormalization()])
+def test_equations_are_reported_one_by_one_and_sum_to_the_loss(key, balancing):
     kov = _problem_module("kovasznay")
     problem = kov.problem(points=64)
     result = fit(problem, _uvp(key), phases=(Adam(5, learning_rate=1e-3),), key=key,
-                 progress=False)  # fmt: skip
+                 progress=False, balancing=balancing)  # fmt: skip
     names = ["pde[momentum_x]", "pde[momentum_y]", "pde[continuity]", "walls", "gauge"]
     h = result.history
     assert all(n in h for n in names), sorted(h)
+    assert "pde" not in h
     np.testing.assert_allclose(sum(h[n] for n in names), h["loss"], rtol=1e-5)
 
 

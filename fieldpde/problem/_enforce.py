@@ -220,10 +220,15 @@ def enforce_hard(
     Returns:
         A `HardSplit`: the field, the problem left to train, and the names made hard.
 
+    Dirichlet data on some output `components` (the velocity of a ``(u, v, p)`` flow)
+    give a field that holds those components only (`HardDirichlet` with `components`),
+    leaving the others to the network; every hard constraint must then prescribe the same
+    components.
+
     Raises:
         ValueError: a named constraint cannot be made hard, two constraints prescribe the
-            same part, their data disagree where their parts meet, or nothing would be
-            left to train.
+            same part, their data disagree where their parts meet, the hard constraints
+            prescribe different components, or nothing would be left to train.
 
     Example:
         >>> import jax, jax.numpy as jnp
