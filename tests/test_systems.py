@@ -236,3 +236,16 @@ def test_node_table_scores_chosen_components():
     wrong_p = lambda p: np.column_stack([table.values[:, :2], np.zeros(3)])  # noqa: E731
     assert table.relative_l2(wrong_p, components=(0, 1)) == 0.0
     assert table.relative_l2(wrong_p) > 0.5
+
+
+def test_gauge_errors_name_the_argument(key):
+    with pytest.raises(ValueError, match="`component` of Gauge"):
+        Gauge(BOX, component=-1)
+    with pytest.raises(ValueError, match="`point` of Gauge must have 2 coordinates"):
+        Gauge(BOX, component=0, point=(0.0,))
+    one = lambda x: jnp.ones(x.shape[:-1] + (1,))  # noqa: E731
+    gauge = Gauge(BOX, component=2, point=(0.0, 0.0))
+    with pytest.raises(ValueError, match="names an output the field lacks"):
+        gauge.loss(one, gauge.sample(key))
+    assert gauge.with_num_points(64).num_points == 1
+    assert Gauge(BOX, component=0).with_num_points(64).num_points == 64
