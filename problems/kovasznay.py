@@ -14,7 +14,9 @@ the pressure's constant is fixed by a gauge at the corner $(-0.5, -0.5)$. Each e
 Target (issue 20): relative L2 of (u, v) <= 1e-4 and of p <= 1e-3 after removing its
 constant. With `SETTINGS` (a 32x4 SIREN chosen by the default recipe, float64, Adam 1500
 then SSBroyden 1500 on 2048 points) `fieldpde solve kovasznay` reached (u, v) 5.9e-7 and
-p 1.1e-6 (constant removed; 1.7e-6 over all three outputs) in 70 s on 2 shared cores.
+p 1.1e-6 (constant removed; 1.7e-6 over all three outputs) in 70 s on 2 shared cores;
+the default recipe alone (``Settings()``: SIREN 64x4, float32, Adam 3000 + L-BFGS 3000)
+reaches (u, v) 3.3e-4 and p 6.7e-4 in 155 s.
 """
 
 import jax.numpy as jnp

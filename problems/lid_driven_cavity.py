@@ -14,7 +14,8 @@ the gauge, and each equation is its own term of the loss history. `SETTINGS` onl
 training (the default recipe's 32x4 SIREN, float64, Adam 2000 then SSBroyden 2000 on 4096
 points): `fieldpde solve lid_driven_cavity` reached L2RE 1.7e-3 for (u, v) at the COMSOL
 nodes (7.8e-3 over (u, v, p)) in 87 s on 2 shared cores (scored with
-``problem.reference.relative_l2(field, components=(0, 1))``).
+``problem.reference.relative_l2(field, components=(0, 1))``); the default recipe alone
+(``Settings()``: SIREN 64x4, float32, Adam 3000 + L-BFGS 3000) reaches 7.4e-3 in 163 s.
 """
 
 import os
