@@ -249,3 +249,17 @@ def test_gauge_errors_name_the_argument(key):
         gauge.loss(one, gauge.sample(key))
     assert gauge.with_num_points(64).num_points == 1
     assert Gauge(BOX, component=0).with_num_points(64).num_points == 64
+
+
+def test_solve_writes_named_flow_variables_and_the_flow_figure(tmp_path):
+    from fieldpde.app import Settings, run
+
+    xr = pytest.importorskip("xarray")
+    tiny = Settings(steps=2, lbfgs_steps=0, points=16, grid=5, width=8, depth=2, omega=3.0)
+    r = run("kovasznay", settings=tiny, out=tmp_path, progress=False, verbose=False)
+    assert r.status == "completed" and r.plan.hard == ("walls",)
+    back = xr.open_dataset(r.netcdf)
+    assert {"u", "v", "p", "u_error", "v_error", "p_error"} <= set(back.data_vars)
+    assert back.attrs["outputs"] == "u, v, p"
+    assert r.png is not None and r.png.stat().st_size > 1000
+    assert {"pde[momentum_x]", "pde[continuity]", "gauge"} <= set(r.result.history)
