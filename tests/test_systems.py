@@ -251,6 +251,7 @@ def test_gauge_errors_name_the_argument(key):
     assert Gauge(BOX, component=0).with_num_points(64).num_points == 64
 
 
+@pytest.mark.slow  # about 9 s alone, more on a loaded machine: the whole solve path
 def test_solve_writes_named_flow_variables_and_the_flow_figure(tmp_path):
     from fieldpde.app import Settings, run
 
