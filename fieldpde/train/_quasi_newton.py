@@ -45,6 +45,7 @@ step besides the loss and gradient evaluations of the line search. Above `max_me
 bytes the phase refuses to start and suggests `LBFGS`.
 """
 
+import abc
 from typing import Any, Literal, NamedTuple, final
 
 import equinox as eqx
@@ -306,10 +307,40 @@ def _options(line_search_steps: int, wolfe: Any, max_memory: float) -> tuple[int
     )
 
 
+class AbstractDenseQuasiNewton(AbstractPhase):
+    """A dense quasi-Newton phase on one fixed batch: what `SSBFGS` and `SSBroyden` share.
+
+    A subclass names its update `rule` (``"bfgs"`` or ``"broyden"``, see
+    `self_scaled_update`) and holds the attributes documented on `SSBroyden`.
+    """
+
+    block: eqx.AbstractVar[int]
+
+    @property
+    @abc.abstractmethod
+    def rule(self) -> Rule:
+        """The self-scaled update: ``"bfgs"`` or ``"broyden"``."""
+
+    @property
+    def block_size(self) -> int:
+        return self.block
+
+    @property
+    def resamples(self) -> bool:
+        return False
+
+    def init(self, params: Any) -> QuasiNewtonState:
+        return _init(self, params)
+
+    def update(self, objective, params, opt_state, batch, x):
+        return _update(self.rule, self, objective, params, opt_state, batch, x)
+
+
 @final
-class SSBFGS(AbstractPhase):
-    r"""Dense self-scaled BFGS (Al-Baali's $\tau_k = \min(1, 1/b_k)$) with a strong-Wolfe
-    line search, on one fixed batch of points.
+class SSBFGS(AbstractDenseQuasiNewton):
+    r"""Dense self-scaled BFGS with a strong-Wolfe line search, on one fixed batch of points.
+
+    The scaling is Al-Baali's $\tau_k = \min(1, 1/b_k)$.
 
     See `fieldpde.train.SSBroyden` for the family and the breakdown statuses; this is its
     member with $\phi_k = 1$.
@@ -366,24 +397,15 @@ class SSBFGS(AbstractPhase):
         self.dtype = _dtype(dtype)
 
     @property
-    def block_size(self) -> int:
-        return self.block
-
-    @property
-    def resamples(self) -> bool:
-        return False
-
-    def init(self, params: Any) -> QuasiNewtonState:
-        return _init(self, params)
-
-    def update(self, objective, params, opt_state, batch, x):
-        return _update("bfgs", self, objective, params, opt_state, batch, x)
+    def rule(self) -> Rule:
+        return "bfgs"
 
 
 @final
-class SSBroyden(AbstractPhase):
-    r"""Dense self-scaled Broyden (Urbán, Stefanou & Pons 2025) with a strong-Wolfe line
-    search, on one fixed batch of points.
+class SSBroyden(AbstractDenseQuasiNewton):
+    r"""Dense self-scaled Broyden with a strong-Wolfe line search, on one fixed batch.
+
+    After Urbán, Stefanou & Pons (JCP 2025).
 
     The update (the module docstring of ``fieldpde.train._quasi_newton`` gives the
     formulas) chooses the Broyden parameter $\phi_k$ and the scaling $\tau_k$ of each
@@ -444,18 +466,8 @@ class SSBroyden(AbstractPhase):
         self.dtype = _dtype(dtype)
 
     @property
-    def block_size(self) -> int:
-        return self.block
-
-    @property
-    def resamples(self) -> bool:
-        return False
-
-    def init(self, params: Any) -> QuasiNewtonState:
-        return _init(self, params)
-
-    def update(self, objective, params, opt_state, batch, x):
-        return _update("broyden", self, objective, params, opt_state, batch, x)
+    def rule(self) -> Rule:
+        return "broyden"
 
 
 def dense_memory(params: Any) -> int:
