@@ -122,7 +122,7 @@ class Gauge(AbstractConstraint):
     def times(self, batch: Batch) -> Array | None:
         return None
 
-    def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "1 1"]:
+    def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
         u = field_values(field, batch.points)
         if self.component >= u.shape[1]:
             raise ValueError(

@@ -130,7 +130,7 @@ class Residual(AbstractRegionConstraint):
         self.laplacian_dims = (
             tuple(laplacian_dims) if isinstance(laplacian_dims, list) else laplacian_dims
         )
-        self.equations, self.equation_weights = _equations(equations, self.norm)
+        self.equations, self.equation_weights = _equations(equations, self.norm)  # pyright: ignore[reportIncompatibleVariableOverride]
 
     def evaluate(self, x: Float[Array, " d"], d: Any, params: Any = None) -> Array:
         """The residual function at one point: ``fn(x, d)`` or ``fn(x, d, params)``.

@@ -86,49 +86,41 @@ def evaluate_on_grid(
             else (np.moveaxis(arr, list(range(d)), list(range(d))[::-1]))
         )
 
-    attrs = {"problem": problem.name}
-    if problem.outputs is not None:
-        return _named(problem, pts, u, inside, grid, dims, names, coords, attrs, chunk)
-    vars_ = {}
-    extra_dims = [] if m == 1 else ["component"]
-    vars_["u"] = (dims + extra_dims, grid(u), {"long_name": "neural field solution"})
-    if problem.has_solution:
-        ref = np.concatenate(
-            [_rows(problem.solution(pts[i : i + chunk])) for i in range(0, len(pts), chunk)]
-        )
-        ref[~inside] = np.nan
-        err = u - ref
-        vars_["reference"] = (
-            dims + extra_dims,
-            grid(ref),
-            {"long_name": "exact or reference solution"},
-        )
-        vars_["error"] = (dims + extra_dims, grid(err), {"long_name": "u - reference"})
-        attrs["relative_l2"] = float(np.linalg.norm(err[inside]) / np.linalg.norm(ref[inside]))
-    return xr.Dataset(
-        vars_, coords={n: (n, c) for n, c in zip(names, coords, strict=True)}, attrs=attrs
-    )
-
-
-def _named(problem, pts, u, inside, grid, dims, names, coords, attrs, chunk):
-    """One variable per named output (``u``, ``v``, ``p``), with ``NAME_reference`` and
-    ``NAME_error``, and the relative L2 error of each (``relative_l2_NAME``)."""
-    import xarray as xr
-
-    outputs = problem.outputs
-    if u.shape[1] != len(outputs):
-        raise ValueError(
-            f"the field has {u.shape[1]} output(s) but the problem names {len(outputs)}: {outputs}"
-        )
+    attrs: dict[str, Any] = {"problem": problem.name}
     ref = None
     if problem.has_solution:
         ref = np.concatenate(
             [_rows(problem.solution(pts[i : i + chunk])) for i in range(0, len(pts), chunk)]
         )
         ref[~inside] = np.nan
-        err = u - ref
-        attrs["relative_l2"] = float(np.linalg.norm(err[inside]) / np.linalg.norm(ref[inside]))
-    vars_ = {}
+        attrs["relative_l2"] = float(
+            np.linalg.norm((u - ref)[inside]) / np.linalg.norm(ref[inside])
+        )
+    if problem.outputs is not None:
+        vars_ = _named(problem.outputs, u, ref, inside, grid, dims, attrs)
+    else:
+        extra_dims = [] if m == 1 else ["component"]
+        vars_ = {"u": (dims + extra_dims, grid(u), {"long_name": "neural field solution"})}
+        if ref is not None:
+            vars_["reference"] = (
+                dims + extra_dims,
+                grid(ref),
+                {"long_name": "exact or reference solution"},
+            )
+            vars_["error"] = (dims + extra_dims, grid(u - ref), {"long_name": "u - reference"})
+    return xr.Dataset(
+        vars_, coords={n: (n, c) for n, c in zip(names, coords, strict=True)}, attrs=attrs
+    )
+
+
+def _named(outputs, u, ref, inside, grid, dims, attrs) -> dict[str, Any]:
+    """One variable per named output (``u``, ``v``, ``p``), with ``NAME_reference`` and
+    ``NAME_error``; the relative L2 error of each goes to ``attrs["relative_l2_NAME"]``."""
+    if u.shape[1] != len(outputs):
+        raise ValueError(
+            f"the field has {u.shape[1]} output(s) but the problem names {len(outputs)}: {outputs}"
+        )
+    vars_: dict[str, Any] = {}
     for j, name in enumerate(outputs):
         vars_[name] = (dims, grid(u[:, j : j + 1]), {"long_name": f"neural field solution, {name}"})
         if ref is not None:
@@ -137,16 +129,14 @@ def _named(problem, pts, u, inside, grid, dims, names, coords, attrs, chunk):
                 grid(ref[:, j : j + 1]),
                 {"long_name": f"exact or reference solution, {name}"},
             )
-            e = err[:, j : j + 1]
+            e = u[:, j : j + 1] - ref[:, j : j + 1]
             vars_[f"{name}_error"] = (dims, grid(e), {"long_name": f"{name} - reference"})
             scale = np.linalg.norm(ref[inside, j])
             attrs[f"relative_l2_{name}"] = (
                 float(np.linalg.norm(e[inside]) / scale) if scale > 0 else float("nan")
             )
     attrs["outputs"] = ", ".join(outputs)
-    return xr.Dataset(
-        vars_, coords={n: (n, c) for n, c in zip(names, coords, strict=True)}, attrs=attrs
-    )
+    return vars_
 
 
 def _rows(values) -> np.ndarray:
