@@ -10,7 +10,8 @@ the shipped problems and PINNacle's (see ``docs/benchmarks.md``):
   except on a domain with a reentrant corner (`fieldpde.domains.reentrant_corners`), where
   the hard field's network would have to be singular: the L-shape trains to 0.36 hard and
   1.6e-2 soft;
-- **network**: a SIREN, 64 wide and 4 deep, on a space domain; a tanh MLP of 8 hidden
+- **network**: a SIREN, 64 wide and 4 deep, on a space domain (one output per name in
+  the problem's `outputs`, e.g. ``(u, v, p)``); a tanh MLP of 8 hidden
   layers of 20 on a space-time domain whose data vary slowly (Raissi et al.'s Burgers
   network), a SIREN when they oscillate;
 - **self-scaling**: the network sees the domain's bounding box mapped to $[-1, 1]$ per
@@ -160,11 +161,12 @@ def _omegas(problem: Problem, setting: Any) -> tuple[float, ...]:
     return tuple(float(max(BASE_OMEGA, round(v, 2))) for v in k)
 
 
-def _siren(key, d, width, depth, omegas, dtype):
+def _siren(key, d, width, depth, omegas, dtype, outputs=1):
     top = max(omegas)
     net = SIREN.init(
-        d, width, 1, depth=depth, key=key, first_omega=top, hidden_omega=BASE_OMEGA, dtype=dtype
-    )
+        d, width, outputs, depth=depth, key=key, first_omega=top, hidden_omega=BASE_OMEGA,
+        dtype=dtype,
+    )  # fmt: skip
     rows = jnp.asarray([w / top for w in omegas], net.layers[0].W.dtype)[:, None]
     return eqx.tree_at(lambda s: s.layers[0].W, net, net.layers[0].W * rows)
 
@@ -297,12 +299,15 @@ def choose(pf: ProblemFile, settings: Settings) -> Plan:
             f"inputs to [-1, 1] per axis, output x {out_scale:.3g} (boundary/initial data)"
         )
 
+        # a system's field has one output per named output (u, v, p)
+        m = len(problem.outputs) if problem.outputs else 1
+
         def recipe_network(key, dtype):
             if network == "siren":
-                net = _siren(key, d, width, depth, omegas, dtype)
+                net = _siren(key, d, width, depth, omegas, dtype, m)
             else:
                 net = MLP.init(
-                    d, width, 1, depth=depth, key=key, activation=network, dtype=dtype,
+                    d, width, m, depth=depth, key=key, activation=network, dtype=dtype,
                     init="glorot_normal",
                 )  # fmt: skip
             return Scaled.box(net, lo, hi, out_scale=out_scale)
