@@ -128,3 +128,28 @@ def test_a_reentrant_corner_keeps_dirichlet_data_soft_unless_forced():
     assert "bc" in plan.train_problem.constraints
     assert choose(pf, Settings(steps=1, lbfgs_steps=0, hard=True)).hard == ("bc",)
     assert choose(load_problem_file("poisson_2d_c"), Settings(steps=1)).hard == ("sides", "holes")
+
+
+def test_the_second_phase_is_ssbroyden_in_float64_and_lbfgs_otherwise(physics_file):
+    from fieldpde.app._recipe import DENSE_MAX, parameter_count
+    from fieldpde.train import SSBroyden
+
+    pf = load_problem_file(physics_file)
+    plan = choose(pf, Settings(steps=10, lbfgs_steps=7))
+    adam, second = plan.settings.phases
+    # float64 by default, a 32x4 SIREN (four layers: 2209 parameters in 1-D), SSBroyden on
+    # twice the points
+    assert plan.settings.x64 and plan.choices["network"] == "siren 32x4"
+    assert isinstance(second, SSBroyden) and (adam.steps, second.steps) == (10, 7)
+    assert second.points == 2 * plan.settings.points
+    template = plan.build(jax.random.key(0), jnp.float64)
+    assert parameter_count(template) == (1 * 32 + 32) + 2 * (32 * 32 + 32) + (32 + 1)
+    # float32, or a network whose dense inverse Hessian would be too large: L-BFGS
+    for settings in (Settings(x64=False), Settings(width=96)):
+        plan = choose(pf, settings)
+        assert plan.settings.phases is None and plan.settings.lbfgs_steps == 2000
+        assert "L-BFGS" in plan.choices["phases"]
+    assert (
+        parameter_count(choose(pf, Settings(width=96)).build(jax.random.key(0), None)) > DENSE_MAX
+    )
+    assert choose(pf, Settings(x64=False)).choices["network"] == "siren 64x4"
