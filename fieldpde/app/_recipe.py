@@ -6,10 +6,11 @@ settings, the field to train, the problem left to train and what was chosen, so 
 the shipped problems and PINNacle's (see ``docs/benchmarks.md``):
 
 - **hard constraints**: Dirichlet data on named boundary parts and initial values are held
-  exactly by the field (`fieldpde.problem.enforce_hard`), wherever the domain allows,
-  except on a domain with a reentrant corner (`fieldpde.domains.reentrant_corners`), where
-  the hard field's network would have to be singular: the L-shape trains to 0.36 hard and
-  1.6e-2 soft;
+  exactly by the field (`fieldpde.problem.enforce_hard`), wherever the domain allows; at
+  a reentrant corner of a 2-D domain (`fieldpde.domains.reentrant_corners`) the distance
+  is weighted to vanish like the solution (`fieldpde.constraints.SingularCorners`: the
+  L-shape trains to 1.3e-3 against 0.36 unweighted), which needs Dirichlet data on the
+  whole boundary; otherwise, and in 3-D, such data stay soft;
 - **network**: a SIREN, 32 wide (64 in float32) and 4 deep, on a space domain (one
   output per name in the problem's `outputs`, e.g. ``(u, v, p)``); a tanh MLP of 8
   hidden layers of 20 on a space-time domain whose data vary slowly (Raissi et al.'s
@@ -22,9 +23,11 @@ the shipped problems and PINNacle's (see ``docs/benchmarks.md``):
 - **points**: 2048 per step in 2-D, 4096 on a space-time domain or in 3-D, 512 in 1-D, and
   twice that for the second phase's one batch;
 - **phases**: Adam 2000 steps (peak rate 2e-3, cosine decay, fresh points every 100
-  steps), then SSBroyden 2000 on one batch (`fieldpde.train.SSBroyden`: the tuned files'
-  optimiser); L-BFGS instead in float32 or for a network of more than `DENSE_MAX`
-  parameters, where SSBroyden's dense inverse Hessian would be too large;
+  steps), then SSBroyden on one batch (`fieldpde.train.SSBroyden`: the tuned files'
+  optimiser) for a fixed budget of point-steps, `SECOND_BUDGET` (4000 steps on a 2-D
+  problem's 4096 points, 2000 on the 8192 of a space-time one, at most 4000); L-BFGS
+  instead in float32 or for a network of more than `DENSE_MAX` parameters, where
+  SSBroyden's dense inverse Hessian would be too large;
 - **balancing**: each soft term normalised at initialisation (`InitialNormalization`)
   when a soft term remains beside the PDE;
 - **precision**: float64 (``--no-x64`` for float32), where the second-order phase reaches
@@ -47,6 +50,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..constraints import SingularCorners
 from ..domains import SpaceTime, reentrant_corners
 from ..nn import MLP, SIREN, Scaled
 from ..problem import Problem, data_functions, data_wavenumbers, enforce_hard, hard_candidates
@@ -59,6 +63,8 @@ BASE_OMEGA = 3.0
 # float64); above that the recipe's second phase is L-BFGS
 DENSE_MAX = 8192
 SSBROYDEN_BLOCK = 250
+# points x steps of the second phase (4000 steps on a 2-D problem's 4096 points)
+SECOND_BUDGET = 4000 * 4096
 
 
 @final
@@ -226,10 +232,12 @@ def _phases(
     `DENSE_MAX` parameters) or L-BFGS (float32 or a larger network) on one batch twice as
     large; the simple settings (``steps``, ``lbfgs_steps``, ...) size them."""
     steps = settings.steps if settings.steps is not None else 2000
-    second = settings.lbfgs_steps if settings.lbfgs_steps is not None else 2000
     learning_rate = settings.learning_rate or 2e-3
     resample_every = settings.resample_every or 100
     second_points = settings.lbfgs_points or 2 * points
+    second = settings.lbfgs_steps
+    if second is None:  # a fixed budget of point-steps: 4000 on 4096 points, 2000 on 8192
+        second = max(min(4000, SECOND_BUDGET // second_points), 1)
     dense = x64 and n_params <= DENSE_MAX
     adam = f"Adam {steps} (lr {learning_rate:g})"
     if not dense or not steps:
@@ -363,11 +371,11 @@ def choose(pf: ProblemFile, settings: Settings) -> Plan:
     if settings.phases is None:
         changes.update(_phases(settings, points, x64, parameter_count(template), choices))
     corners = reentrant_corners(domain) if settings.hard is None else np.zeros((0, d))
-    if len(corners):
+    where = ", ".join("(" + ", ".join(f"{v:.3g}" for v in p) + ")" for p in corners[:3])
+    if len(corners) and d != 2:
         # u ~ r^(pi/alpha) there while the distance vanishes like r: the hard field's
-        # network would have to be singular (the L-shape: 0.36 hard, 1.6e-2 soft)
+        # network would have to be singular; the corner weighting is 2-D only
         hard_allowed = False
-        where = ", ".join("(" + ", ".join(f"{v:.3g}" for v in p) + ")" for p in corners[:3])
         choices["hard"] = (
             f"none: a reentrant corner at {where}, where a hard field's network would be "
             "singular; the data are trained as soft terms (--hard forces them hard)"
@@ -378,11 +386,23 @@ def choose(pf: ProblemFile, settings: Settings) -> Plan:
             hard_allowed = False  # a data fit: nothing would be left to train
             choices["hard"] = "none: the field would hold every constraint"
     split = enforce_hard(problem, template) if hard_allowed else None
+    if split is not None and len(corners) and not isinstance(
+        getattr(split.field, "distance", None), SingularCorners
+    ):
+        # the hard data leave part of the boundary free, so the distance is not weighted
+        # at the corner (that needs the whole boundary held): keep them soft
+        split, hard_allowed = None, False
+        choices["hard"] = (
+            f"none: a reentrant corner at {where}, and the Dirichlet data do not cover the "
+            "whole boundary (needed to weight the distance there); trained as soft terms"
+        )
     hard = () if split is None else split.hard
     train_problem = problem if split is None else split.problem
     changes["hard"] = bool(hard)
     if hard:
         choices["hard"] = ", ".join(hard) + " (held exactly by the field)"
+        if len(corners):
+            choices["hard"] += f"; the distance vanishes like the solution at {where}"
     elif hard_allowed:
         choices["hard"] = "none (no Dirichlet or initial data on named parts)"
     soft = [n for n, c in train_problem.constraints.items() if c.kind != "pde"]
