@@ -17,6 +17,7 @@ from jaxtyping import Array, Float
 from .._checks import output_components
 from ..domains import AbstractDomain, Ball, Box
 from ..ops import Jet
+from ._corners import SingularCorners
 from ._lifting import PartDistance, distance_scale
 
 
@@ -138,12 +139,16 @@ class HardDirichlet(eqx.Module):
         part: Any = "boundary",
         *,
         components: Any = None,
+        singular_corners: bool = True,
     ) -> "HardDirichlet":
         """Hard Dirichlet data $g$ on some boundary parts of any domain.
 
         The whole boundary of a `Box` or a `Ball` uses the smooth `BoxDistance` and
         `BallDistance`; any other domain or part list uses the domain's approximate
-        distance function (`PartDistance`, rescaled to at most 1 inside).
+        distance function (`PartDistance`, rescaled to at most 1 inside). Data on the
+        whole boundary of a 2-D domain with reentrant corners (the L-shape) get a distance
+        that vanishes there like the solution does (`SingularCorners`), so that the
+        network need not be singular.
 
         Args:
             domain: the domain.
@@ -153,6 +158,7 @@ class HardDirichlet(eqx.Module):
             part: the boundary parts the data hold on (names, groups or ``"boundary"``);
                 the others are left free (a Neumann or Robin term can hold there).
             components: the output indices held (``None``: all).
+            singular_corners: weight the distance at reentrant corners (default True).
 
         Returns:
             The `HardDirichlet` field.
@@ -166,6 +172,8 @@ class HardDirichlet(eqx.Module):
             distance = BallDistance(domain.center, domain.radius)
         else:
             distance = PartDistance(domain, names, distance_scale(domain, names))
+            if singular_corners and names == domain.parts:
+                distance = SingularCorners.of(domain, distance)
         return cls(network, boundary, distance, components)
 
     def _pointwise(self, fn, x):
