@@ -12,12 +12,12 @@ and it is still zero exactly where $\phi$ is.
 """
 
 from collections.abc import Callable
-from typing import final
+from typing import Any, final
 
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array
 
 from ..domains import AbstractDomain, interior_angles, reentrant_corners
 
@@ -51,7 +51,9 @@ class SingularCorners(eqx.Module):
     exponents: tuple[float, ...] = eqx.field(static=True)
     length: float = eqx.field(static=True)
 
-    def __init__(self, distance, corners, exponents, length: float):
+    def __init__(
+        self, distance: Callable[[Array], Array], corners: Any, exponents: Any, length: float
+    ):
         if not callable(distance):
             raise TypeError(f"`distance` must be callable, got {type(distance).__name__}")
         corners = tuple(tuple(float(v) for v in c) for c in np.asarray(corners, np.float64))
@@ -80,7 +82,7 @@ class SingularCorners(eqx.Module):
         lo, hi = (np.asarray(a, np.float64) for a in domain.bounding_box())
         return cls(distance, corners, betas, float(np.linalg.norm(hi - lo)))
 
-    def __call__(self, x: Float[Array, " d"]) -> Float[Array, ""]:
+    def __call__(self, x: Array) -> Array:
         out = self.distance(x)
         eps2 = (1e-6 * self.length) ** 2  # keeps the factor finite at the corner itself
         for c, beta in zip(self.corners, self.exponents, strict=True):

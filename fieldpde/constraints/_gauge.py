@@ -46,8 +46,8 @@ class Gauge(AbstractConstraint):
         12.25
     """
 
-    kind: ClassVar[Kind] = "data"
-    adaptive: ClassVar[bool] = False
+    kind: ClassVar[Kind] = "data"  # pyright: ignore[reportIncompatibleVariableOverride]
+    adaptive: ClassVar[bool] = False  # pyright: ignore[reportIncompatibleVariableOverride]
 
     component: int = eqx.field(static=True)
     value: float = eqx.field(static=True)
