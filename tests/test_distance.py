@@ -202,3 +202,35 @@ def test_part_distance_is_rescaled_and_jets_match_autodiff(key):
     slow = ops.value_grad_laplacian(u, inside[:16], method="autodiff")
     for a, b in zip(fast, slow, strict=True):
         assert np.allclose(a, b, rtol=1e-8, atol=1e-8)
+
+
+def test_singular_corners_vanish_like_the_corner_solution_and_keep_the_boundary(key):
+    # The L-shape's inner corner (interior angle 3 pi / 2): the weighted distance is zero on
+    # the boundary (to 1e-10), positive inside, ~ r^(2/3) at the corner, so u / phi of the
+    # corner solution r^(2/3) sin(2 theta / 3) stays bounded; its jets match autodiff.
+    from fieldpde import SIREN, ops
+    from fieldpde.constraints import HardDirichlet, SingularCorners
+
+    phi = SingularCorners.of(L_SHAPE, PartDistance(L_SHAPE))
+    assert isinstance(phi, SingularCorners) and phi.corners == ((0.0, 0.0),)
+    np.testing.assert_allclose(phi.exponents, [2.0 / 3.0], rtol=1e-12)
+    boundary = L_SHAPE.sample_boundary(256, key=key, method="sobol").points
+    assert np.max(np.abs(np.asarray(jax.vmap(phi)(boundary)))) < 1e-10
+    inside = L_SHAPE.sample_interior(512, key=key, method="sobol")
+    assert np.all(np.asarray(jax.vmap(phi)(inside)) > 0)
+    theta = np.linspace(0.3, 1.2, 4) * np.pi  # inside: angles in (0, 3 pi / 2) from +x
+    for r in (1e-2, 1e-4):
+        x = jnp.asarray(np.stack([r * np.cos(theta), r * np.sin(theta)], -1))
+        ratio = r ** (2 / 3) * np.sin(2 * theta / 3) / np.asarray(jax.vmap(phi)(x))
+        assert np.all((0.05 < ratio) & (ratio < 20.0)), (r, ratio)
+    # a box has no reentrant corner: the distance is returned as it was
+    box = fd.Box([0.0, 0.0], [1.0, 1.0])
+    assert SingularCorners.of(box, PartDistance(box)).__class__ is PartDistance
+    u = HardDirichlet.on(L_SHAPE, SIREN.init(2, 16, 1, depth=3, key=key))
+    assert isinstance(u.distance, SingularCorners)
+    fast = ops.value_grad_laplacian(u, inside[:16])
+    slow = ops.value_grad_laplacian(u, inside[:16], method="autodiff")
+    for a, b in zip(fast, slow, strict=True):
+        assert np.allclose(a, b, rtol=1e-8, atol=1e-8)
+    with pytest.raises(ValueError, match="`exponents` must lie in"):
+        SingularCorners(PartDistance(box), [(0.0, 0.0)], [1.5], 1.0)

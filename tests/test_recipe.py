@@ -119,12 +119,60 @@ def test_a_time_axis_where_nothing_oscillates_gets_the_base_frequency():
     assert plan.hard == ("ic", "walls") and plan.choices["network"].startswith("siren")
 
 
-def test_a_reentrant_corner_keeps_dirichlet_data_soft_unless_forced():
-    # The L-shape's inner corner: u ~ r^(2/3) while the distance vanishes like r, so a hard
-    # field's network would be singular there; --hard still forces it.
+def test_a_reentrant_corner_gets_a_weighted_distance_or_soft_data():
+    # The L-shape's inner corner: u ~ r^(2/3) while a distance vanishes like r, so the hard
+    # field's distance is weighted there (SingularCorners); with Neumann data on part of
+    # the boundary the weighting does not apply and the Dirichlet data stay soft.
+    from fieldpde import Problem
+    from fieldpde.constraints import Dirichlet, Neumann, Residual, SingularCorners
+
     pf = load_problem_file("poisson_lshape")
     plan = choose(pf, Settings(steps=1, lbfgs_steps=0))
-    assert plan.hard == () and "reentrant corner at (0, 0)" in plan.choices["hard"]
-    assert "bc" in plan.train_problem.constraints
-    assert choose(pf, Settings(steps=1, lbfgs_steps=0, hard=True)).hard == ("bc",)
+    assert plan.hard == ("bc",) and "like the solution at (0, 0)" in plan.choices["hard"]
+    assert isinstance(plan.build(jax.random.key(0), jnp.float64).distance, SingularCorners)
     assert choose(load_problem_file("poisson_2d_c"), Settings(steps=1)).hard == ("sides", "holes")
+    domain = pf.module.DOMAIN
+    mixed = Problem(
+        {
+            "pde": Residual(lambda x, d: d.laplacian + 1.0, domain),
+            "wall": Dirichlet(0.0, domain, part=("edge0", "edge1", "edge2", "edge3")),
+            "free": Neumann(0.0, domain, part=("edge4", "edge5")),
+        },
+        domain=domain,
+    )
+
+    class File:  # the two attributes `choose` reads, as a loaded file has them
+        path = "mixed.py"
+        field = None
+
+        @staticmethod
+        def problem(points=None):
+            return mixed
+
+    plan = choose(File(), Settings(steps=1, lbfgs_steps=0))
+    assert plan.hard == () and "do not cover the whole boundary" in plan.choices["hard"]
+
+
+def test_the_second_phase_is_ssbroyden_in_float64_and_lbfgs_otherwise(physics_file):
+    from fieldpde.app._recipe import DENSE_MAX, parameter_count
+    from fieldpde.train import SSBroyden
+
+    pf = load_problem_file(physics_file)
+    plan = choose(pf, Settings(steps=10, lbfgs_steps=7))
+    adam, second = plan.settings.phases
+    # float64 by default, a 32x4 SIREN (four layers: 2209 parameters in 1-D), SSBroyden on
+    # twice the points
+    assert plan.settings.x64 and plan.choices["network"] == "siren 32x4"
+    assert isinstance(second, SSBroyden) and (adam.steps, second.steps) == (10, 7)
+    assert second.points == 2 * plan.settings.points
+    template = plan.build(jax.random.key(0), jnp.float64)
+    assert parameter_count(template) == (1 * 32 + 32) + 2 * (32 * 32 + 32) + (32 + 1)
+    # float32, or a network whose dense inverse Hessian would be too large: L-BFGS
+    for settings in (Settings(x64=False), Settings(width=96)):
+        plan = choose(pf, settings)
+        assert plan.settings.phases is None and plan.settings.lbfgs_steps == 4000
+        assert "L-BFGS" in plan.choices["phases"]
+    assert (
+        parameter_count(choose(pf, Settings(width=96)).build(jax.random.key(0), None)) > DENSE_MAX
+    )
+    assert choose(pf, Settings(x64=False)).choices["network"] == "siren 64x4"

@@ -6,25 +6,32 @@ settings, the field to train, the problem left to train and what was chosen, so 
 the shipped problems and PINNacle's (see ``docs/benchmarks.md``):
 
 - **hard constraints**: Dirichlet data on named boundary parts and initial values are held
-  exactly by the field (`fieldpde.problem.enforce_hard`), wherever the domain allows,
-  except on a domain with a reentrant corner (`fieldpde.domains.reentrant_corners`), where
-  the hard field's network would have to be singular: the L-shape trains to 0.36 hard and
-  1.6e-2 soft;
-- **network**: a SIREN, 64 wide and 4 deep, on a space domain; a tanh MLP of 8 hidden
-  layers of 20 on a space-time domain whose data vary slowly (Raissi et al.'s Burgers
-  network), a SIREN when they oscillate;
+  exactly by the field (`fieldpde.problem.enforce_hard`), wherever the domain allows; at
+  a reentrant corner of a 2-D domain (`fieldpde.domains.reentrant_corners`) the distance
+  is weighted to vanish like the solution (`fieldpde.constraints.SingularCorners`: the
+  L-shape trains to 1.3e-3 against 0.36 unweighted), which needs Dirichlet data on the
+  whole boundary; otherwise, and in 3-D, such data stay soft;
+- **network**: a SIREN, 32 wide (64 in float32) and 4 deep, on a space domain (one
+  output per name in the problem's `outputs`, e.g. ``(u, v, p)``); a tanh MLP of 8
+  hidden layers of 20 on a space-time domain whose data vary slowly (Raissi et al.'s
+  Burgers network), a SIREN when they oscillate;
 - **self-scaling**: the network sees the domain's bounding box mapped to $[-1, 1]$ per
   axis (time included) and its output is scaled by the size of the boundary and initial
   data (`fieldpde.nn.Scaled`); a SIREN's first-layer frequency per axis is
   $\omega_i = \max(3, k_i)$ with $k_i$ the wavenumber of the problem's data along axis
   $i$ in those unit coordinates (`fieldpde.problem.data_wavenumbers`);
 - **points**: 2048 per step in 2-D, 4096 on a space-time domain or in 3-D, 512 in 1-D, and
-  twice that for the L-BFGS batch;
-- **phases**: Adam (peak rate 2e-3, cosine decay, fresh points every 100 steps), then
-  L-BFGS on one batch;
+  twice that for the second phase's one batch;
+- **phases**: Adam 2000 steps (peak rate 2e-3, cosine decay, fresh points every 100
+  steps), then SSBroyden on one batch (`fieldpde.train.SSBroyden`: the tuned files'
+  optimiser) for a fixed budget of point-steps, `SECOND_BUDGET` (4000 steps on a 2-D
+  problem's 4096 points, 2000 on the 8192 of a space-time one, at most 4000); L-BFGS
+  instead in float32 or for a network of more than `DENSE_MAX` parameters, where
+  SSBroyden's dense inverse Hessian would be too large;
 - **balancing**: each soft term normalised at initialisation (`InitialNormalization`)
   when a soft term remains beside the PDE;
-- **precision**: float32 (``--x64`` for float64).
+- **precision**: float64 (``--no-x64`` for float32), where the second-order phase reaches
+  errors float32's rounding stops short of.
 
 Anything the file's ``SETTINGS`` or the command line sets wins. A file that defines its
 own ``field()`` keeps it (the width, depth and frequency settings are passed to it when it
@@ -43,14 +50,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..constraints import SingularCorners
 from ..domains import SpaceTime, reentrant_corners
 from ..nn import MLP, SIREN, Scaled
 from ..problem import Problem, data_functions, data_wavenumbers, enforce_hard, hard_candidates
-from ..train import InitialNormalization
+from ..train import Adam, InitialNormalization, SSBroyden
 from ._problem_file import ProblemFile
 from ._settings import Settings
 
 BASE_OMEGA = 3.0
+# SSBroyden keeps a dense inverse Hessian: n^2 numbers (0.5 GB at 8192 parameters in
+# float64); above that the recipe's second phase is L-BFGS
+DENSE_MAX = 8192
+SSBROYDEN_BLOCK = 250
+# points x steps of the second phase (4000 steps on a 2-D problem's 4096 points)
+SECOND_BUDGET = 4000 * 4096
 
 
 @final
@@ -73,7 +87,7 @@ class Plan:
         >>> from fieldpde.app import load_problem_file
         >>> plan = choose(load_problem_file("poisson_2d_c"), Settings())
         >>> plan.hard, plan.choices["network"]
-        (('sides', 'holes'), 'siren 64x4')
+        (('sides', 'holes'), 'siren 32x4')
     """
 
     settings: Settings
@@ -160,11 +174,12 @@ def _omegas(problem: Problem, setting: Any) -> tuple[float, ...]:
     return tuple(float(max(BASE_OMEGA, round(v, 2))) for v in k)
 
 
-def _siren(key, d, width, depth, omegas, dtype):
+def _siren(key, d, width, depth, omegas, dtype, outputs=1):
     top = max(omegas)
     net = SIREN.init(
-        d, width, 1, depth=depth, key=key, first_omega=top, hidden_omega=BASE_OMEGA, dtype=dtype
-    )
+        d, width, outputs, depth=depth, key=key, first_omega=top, hidden_omega=BASE_OMEGA,
+        dtype=dtype,
+    )  # fmt: skip
     rows = jnp.asarray([w / top for w in omegas], net.layers[0].W.dtype)[:, None]
     return eqx.tree_at(lambda s: s.layers[0].W, net, net.layers[0].W * rows)
 
@@ -179,22 +194,75 @@ def _network_choice(problem: Problem, settings: Settings, omegas) -> str:
 
 
 def chosen_x64(settings: Settings) -> bool:
-    """Whether a run with `settings` trains in float64: the setting, else float32.
+    """Whether a run with `settings` trains in float64: the setting, else float64.
 
-    The recipe's results in ``docs/benchmarks.md`` were measured in float32 (a float64
-    recipe with the second-order phases is the next step to measure).
+    The recipe's second-order phase (`fieldpde.train.SSBroyden`) takes the loss down to
+    where float32's rounding stops it (relative errors of 1e-6 to 1e-9 on the shipped
+    problems, against 1e-4 to 1e-5 in float32; ``docs/benchmarks.md``).
 
     Args:
         settings: the run's `Settings`.
 
     Returns:
-        ``settings.x64`` when it is set, else False.
+        ``settings.x64`` when it is set, else True.
 
     Example:
-        >>> chosen_x64(Settings(x64=True)), chosen_x64(Settings())
-        (True, False)
+        >>> chosen_x64(Settings(x64=False)), chosen_x64(Settings())
+        (False, True)
     """
-    return bool(settings.x64)
+    return True if settings.x64 is None else bool(settings.x64)
+
+
+def parameter_count(tree: Any) -> int:
+    """The number of trainable (inexact array) entries of a network.
+
+    Example:
+        >>> import jax
+        >>> parameter_count(MLP.init(2, 8, 1, depth=2, key=jax.random.key(0)))
+        33
+    """
+    leaves = jax.tree_util.tree_leaves(eqx.filter(tree, eqx.is_inexact_array))
+    return int(sum(leaf.size for leaf in leaves))
+
+
+def _phases(
+    settings: Settings, points: int, x64: bool, n_params: int, choices: dict[str, str]
+) -> dict[str, Any]:
+    """The recipe's training: Adam, then SSBroyden (float64, a network of at most
+    `DENSE_MAX` parameters) or L-BFGS (float32 or a larger network) on one batch twice as
+    large; the simple settings (``steps``, ``lbfgs_steps``, ...) size them."""
+    steps = settings.steps if settings.steps is not None else 2000
+    learning_rate = settings.learning_rate or 2e-3
+    resample_every = settings.resample_every or 100
+    second_points = settings.lbfgs_points or 2 * points
+    second = settings.lbfgs_steps
+    if second is None:  # a fixed budget of point-steps: 4000 on 4096 points, 2000 on 8192
+        second = max(min(4000, SECOND_BUDGET // second_points), 1)
+    dense = x64 and n_params <= DENSE_MAX
+    adam = f"Adam {steps} (lr {learning_rate:g})"
+    if not dense or not steps:
+        # the simple settings, as `fieldpde.train.fit` takes them: Adam then L-BFGS
+        choices["phases"] = f"{adam} + L-BFGS {second} on {second_points} points"
+        if not dense and x64:
+            choices["phases"] += f" (L-BFGS: {n_params} parameters > {DENSE_MAX} for SSBroyden)"
+        out: dict[str, Any] = dict(
+            steps=steps,
+            lbfgs_steps=second,
+            learning_rate=learning_rate,
+            resample_every=resample_every,
+        )
+        if settings.lbfgs_points is None and second:
+            out["lbfgs_points"] = second_points
+        return out
+    phases: tuple[Any, ...] = (
+        Adam(steps, learning_rate=learning_rate, resample_every=resample_every),
+    )
+    if second:
+        phases += (SSBroyden(second, points=second_points, block=SSBROYDEN_BLOCK),)
+    choices["phases"] = adam + (
+        f" + SSBroyden {second} on {second_points} points" if second else ""
+    )
+    return {"phases": phases}
 
 
 def choose(pf: ProblemFile, settings: Settings) -> Plan:
@@ -235,25 +303,10 @@ def choose(pf: ProblemFile, settings: Settings) -> Plan:
     d = domain.dim
     timed = isinstance(domain, SpaceTime)
     changes: dict[str, Any] = {"points": points}
+    x64 = chosen_x64(settings)
     if settings.x64 is None:
-        wide = chosen_x64(settings)
-        changes["x64"] = wide
-        choices["precision"] = "float64" if wide else "float32"
-    if settings.phases is None:
-        steps = settings.steps if settings.steps is not None else 3000
-        lbfgs_steps = settings.lbfgs_steps if settings.lbfgs_steps is not None else 3000
-        changes.update(
-            steps=steps,
-            lbfgs_steps=lbfgs_steps,
-            learning_rate=settings.learning_rate or 2e-3,
-            resample_every=settings.resample_every or 100,
-        )
-        if settings.lbfgs_points is None and lbfgs_steps:
-            changes["lbfgs_points"] = 2 * points
-        choices["phases"] = (
-            f"Adam {steps} (lr {changes['learning_rate']:g}) + L-BFGS {lbfgs_steps} on "
-            f"{settings.lbfgs_points or changes.get('lbfgs_points', points)} points"
-        )
+        changes["x64"] = x64
+        choices["precision"] = "float64" if x64 else "float32"
     if settings.grid is None:
         changes["grid"] = (257, 101) if timed and d == 2 else 101 if d <= 2 else 41
     hard_allowed = settings.hard is not False
@@ -284,7 +337,8 @@ def choose(pf: ProblemFile, settings: Settings) -> Plan:
         omegas = _omegas(problem, settings.omega)
         network = _network_choice(problem, settings, omegas)
         if network == "siren":
-            width = settings.width or 64
+            # 32 wide in float64, where SSBroyden's dense matrix has to stay small
+            width = settings.width or (32 if x64 else 64)
             depth = settings.depth or 4
             choices["omega"] = "(" + ", ".join(f"{w:g}" for w in omegas) + ") per axis"
         else:
@@ -297,12 +351,15 @@ def choose(pf: ProblemFile, settings: Settings) -> Plan:
             f"inputs to [-1, 1] per axis, output x {out_scale:.3g} (boundary/initial data)"
         )
 
+        # a system's field has one output per named output (u, v, p)
+        m = len(problem.outputs) if problem.outputs else 1
+
         def recipe_network(key, dtype):
             if network == "siren":
-                net = _siren(key, d, width, depth, omegas, dtype)
+                net = _siren(key, d, width, depth, omegas, dtype, m)
             else:
                 net = MLP.init(
-                    d, width, 1, depth=depth, key=key, activation=network, dtype=dtype,
+                    d, width, m, depth=depth, key=key, activation=network, dtype=dtype,
                     init="glorot_normal",
                 )  # fmt: skip
             return Scaled.box(net, lo, hi, out_scale=out_scale)
@@ -311,12 +368,14 @@ def choose(pf: ProblemFile, settings: Settings) -> Plan:
         changes.update(network=network, width=width, depth=depth, omega=omegas)
         architecture.update(network=network, width=width, depth=depth, omega=list(omegas))
     template = make_network(jax.random.key(0), None)
+    if settings.phases is None:
+        changes.update(_phases(settings, points, x64, parameter_count(template), choices))
     corners = reentrant_corners(domain) if settings.hard is None else np.zeros((0, d))
-    if len(corners):
+    where = ", ".join("(" + ", ".join(f"{v:.3g}" for v in p) + ")" for p in corners[:3])
+    if len(corners) and d != 2:
         # u ~ r^(pi/alpha) there while the distance vanishes like r: the hard field's
-        # network would have to be singular (the L-shape: 0.36 hard, 1.6e-2 soft)
+        # network would have to be singular; the corner weighting is 2-D only
         hard_allowed = False
-        where = ", ".join("(" + ", ".join(f"{v:.3g}" for v in p) + ")" for p in corners[:3])
         choices["hard"] = (
             f"none: a reentrant corner at {where}, where a hard field's network would be "
             "singular; the data are trained as soft terms (--hard forces them hard)"
@@ -327,11 +386,23 @@ def choose(pf: ProblemFile, settings: Settings) -> Plan:
             hard_allowed = False  # a data fit: nothing would be left to train
             choices["hard"] = "none: the field would hold every constraint"
     split = enforce_hard(problem, template) if hard_allowed else None
+    if split is not None and len(corners) and not isinstance(
+        getattr(split.field, "distance", None), SingularCorners
+    ):
+        # the hard data leave part of the boundary free, so the distance is not weighted
+        # at the corner (that needs the whole boundary held): keep them soft
+        split, hard_allowed = None, False
+        choices["hard"] = (
+            f"none: a reentrant corner at {where}, and the Dirichlet data do not cover the "
+            "whole boundary (needed to weight the distance there); trained as soft terms"
+        )
     hard = () if split is None else split.hard
     train_problem = problem if split is None else split.problem
     changes["hard"] = bool(hard)
     if hard:
         choices["hard"] = ", ".join(hard) + " (held exactly by the field)"
+        if len(corners):
+            choices["hard"] += f"; the distance vanishes like the solution at {where}"
     elif hard_allowed:
         choices["hard"] = "none (no Dirichlet or initial data on named parts)"
     soft = [n for n, c in train_problem.constraints.items() if c.kind != "pde"]

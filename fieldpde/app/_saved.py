@@ -42,7 +42,7 @@ def save_solution(
     Example:
         >>> import tempfile
         >>> from fieldpde.app import run
-        >>> r = run("poisson_2d_c", steps=5, lbfgs_steps=0, points=64, grid=5,
+        >>> r = run("poisson_2d_c", steps=5, lbfgs_steps=0, points=64, grid=5, x64=False,
         ...         out=tempfile.mkdtemp(), progress=False, verbose=False)
         >>> r.saved.name
         'poisson_2d_c.eqx'
@@ -105,7 +105,7 @@ def load_solution(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
     Example:
         >>> import tempfile, jax.numpy as jnp
         >>> from fieldpde.app import run
-        >>> r = run("poisson_2d_c", steps=5, lbfgs_steps=0, points=64, grid=5,
+        >>> r = run("poisson_2d_c", steps=5, lbfgs_steps=0, points=64, grid=5, x64=False,
         ...         out=tempfile.mkdtemp(), progress=False, verbose=False)
         >>> field, meta = load_solution(r.saved)
         >>> x = jnp.array([[0.0, 0.0]])
@@ -171,7 +171,7 @@ def predict_solution(path: str | os.PathLike, *, out: str | os.PathLike, shape: 
         >>> import tempfile, xarray as xr
         >>> from fieldpde.app import run
         >>> tmp = tempfile.mkdtemp()
-        >>> r = run("poisson_2d_c", steps=5, lbfgs_steps=0, points=64, grid=5, out=tmp,
+        >>> r = run("poisson_2d_c", steps=5, lbfgs_steps=0, points=64, grid=5, x64=False, out=tmp,
         ...         progress=False, verbose=False)
         >>> xr.open_dataset(predict_solution(r.saved, out=f"{tmp}/fine.nc", shape=9)).sizes["x"]
         9

@@ -6,7 +6,9 @@ from ._base import Kind as Kind
 from ._boundary import Dirichlet as Dirichlet
 from ._boundary import Neumann as Neumann
 from ._boundary import Robin as Robin
+from ._corners import SingularCorners as SingularCorners
 from ._data import AbstractDataConstraint as AbstractDataConstraint
+from ._gauge import Gauge as Gauge
 from ._hard import BallDistance as BallDistance
 from ._hard import BoxDistance as BoxDistance
 from ._hard import HardDirichlet as HardDirichlet

@@ -94,6 +94,9 @@ class AbstractConstraint(eqx.Module):
             a property or a class variable of the concrete constraint).
         independent_rows: whether each residual row depends on its own batch row only
             (default ``False``; the built-in pointwise constraints set it).
+        equations: the names of the residual's columns when they are the equations of a
+            system (default ``()``: one term); training reports each column's term
+            (`equation_losses`) as ``"NAME[EQUATION]"``.
 
     Example:
         A constraint pinning $u(0) = 1$ at one point:
@@ -134,6 +137,8 @@ class AbstractConstraint(eqx.Module):
     time_span: eqx.AbstractVar[tuple[float, float] | None]
     # a conservative default, so that a constraint written before the flag still trains
     independent_rows: ClassVar[bool] = False
+    # the names of the equations a system's residual columns are (none: one term)
+    equations: ClassVar[tuple[str, ...]] = ()
 
     @abc.abstractmethod
     def sample(self, key: PRNGKeyArray) -> Batch:
@@ -177,6 +182,24 @@ class AbstractConstraint(eqx.Module):
             return self.weight * self.measure * jnp.mean(self.pointwise(field, batch, params))
         total = tiled_sum(_pointwise_rows, (self, field, params), batch, tile)
         return self.weight * self.measure * total / n
+
+    def equation_losses(
+        self, field: Any, batch: Batch, params: Any = None
+    ) -> dict[str, Float[Array, ""]]:
+        """The term of each of the `equations`: $w\\,|\\Omega|\\,\\mathrm{mean}_i
+        \\lVert C_e(x_i) \\rVert$ per residual column $e$, which sum to `loss` (squared
+        or L1 norms; a constraint with `equations` refuses the L2 norm)."""
+        residual = self.residual(field, batch, params)
+        if residual.shape[-1] != len(self.equations):
+            raise ValueError(
+                f"the residual has {residual.shape[-1]} columns but `equations` names "
+                f"{len(self.equations)}: {self.equations}"
+            )
+        scale = self.weight * self.measure
+        return {
+            eq: scale * jnp.mean(apply_norm(residual[:, i : i + 1], self.norm))
+            for i, eq in enumerate(self.equations)
+        }
 
 
 def _pointwise_rows(args: Any, batch: Batch) -> Array:

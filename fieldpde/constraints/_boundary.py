@@ -7,9 +7,10 @@ from typing import Any, ClassVar, final
 
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import constraint_weight
+from .._checks import constraint_weight, output_components
 from ..domains import AbstractDomain
 from ..ops import value_grad_laplacian
 from ._base import Batch, Kind, Norm, check_norm
@@ -31,6 +32,18 @@ def _normal_derivative(field: Any, batch: Batch) -> Array:
     return jnp.einsum("nmd,nd->nm", grad, batch.normals)
 
 
+def select(values: Array, components: tuple[int, ...] | None) -> Array:
+    """Columns `components` of ``(n, m)`` values (all of them for ``None``)."""
+    if components is None:
+        return values
+    m = values.shape[-1]
+    if max(components) >= m:
+        raise ValueError(
+            f"`components` {components} name outputs the field lacks: it has {m} output(s)"
+        )
+    return values[:, np.asarray(components)]
+
+
 @final
 class Dirichlet(AbstractRegionConstraint):
     """Dirichlet data $u = g$ on the boundary.
@@ -41,6 +54,9 @@ class Dirichlet(AbstractRegionConstraint):
             ``"boundary"``; a space-time domain may use ``"lateral"`` or ``"initial"``),
             ``num_points`` per step with ``method``, as for `Residual`.
         weight, norm: as for `Residual`.
+        components: the output components the data prescribe (``None``: all of them);
+            `value` then gives one number per listed component, e.g. ``components=(0, 1)``
+            for the velocity of a ``(u, v, p)`` field, leaving the pressure free.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -48,6 +64,10 @@ class Dirichlet(AbstractRegionConstraint):
         >>> bc = Dirichlet(lambda x: x[0], Box([0.0, 0.0], [1.0, 1.0]), num_points=64)
         >>> batch = bc.sample(jax.random.key(0))
         >>> float(bc.loss(lambda x: x[..., :1], batch))   # u = x meets g = x exactly
+        0.0
+        >>> wall = Dirichlet(0.0, Box([0.0, 0.0], [1.0, 1.0]), components=(0, 1))
+        >>> uvp = lambda x: jnp.stack([0 * x[..., 0], 0 * x[..., 0], 1 + x[..., 0]], -1)
+        >>> float(wall.loss(uvp, wall.sample(jax.random.key(0))))  # the pressure is free
         0.0
     """
 
@@ -59,6 +79,7 @@ class Dirichlet(AbstractRegionConstraint):
     region: Region
     weight: float = eqx.field(static=True)
     norm: Norm = eqx.field(static=True)
+    components: tuple[int, ...] | None = eqx.field(static=True)
 
     def __init__(
         self,
@@ -70,14 +91,17 @@ class Dirichlet(AbstractRegionConstraint):
         weight: float = 1.0,
         norm: Norm = "squared",
         part: Part = "boundary",
+        components: Any = None,
     ):
         self.value = as_pointwise(value, "value")
         self.region = Region(domain, part, num_points=num_points, method=method, owner="Dirichlet")
         self.weight = constraint_weight(weight, "Dirichlet")
         self.norm = check_norm(norm)
+        self.components = output_components(components, "Dirichlet")
 
     def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
-        return field_values(field, batch.points) - pointwise_values(self.value, batch.points)
+        u = select(field_values(field, batch.points), self.components)
+        return u - pointwise_values(self.value, batch.points)
 
 
 @final
@@ -86,7 +110,7 @@ class Neumann(AbstractRegionConstraint):
 
     Attributes:
         flux: $h$, a callable of one point or a number.
-        region, weight, norm: as for `Dirichlet`.
+        region, weight, norm, components: as for `Dirichlet`.
 
     Example:
         >>> import jax
@@ -106,6 +130,7 @@ class Neumann(AbstractRegionConstraint):
     region: Region
     weight: float = eqx.field(static=True)
     norm: Norm = eqx.field(static=True)
+    components: tuple[int, ...] | None = eqx.field(static=True)
 
     def __init__(
         self,
@@ -117,6 +142,7 @@ class Neumann(AbstractRegionConstraint):
         weight: float = 1.0,
         norm: Norm = "squared",
         part: Part = "boundary",
+        components: Any = None,
     ):
         if part in ("interior", "initial"):
             raise ValueError(f"`part` of Neumann must be a boundary part, got {part!r}")
@@ -124,9 +150,11 @@ class Neumann(AbstractRegionConstraint):
         self.region = Region(domain, part, num_points=num_points, method=method, owner="Neumann")
         self.weight = constraint_weight(weight, "Neumann")
         self.norm = check_norm(norm)
+        self.components = output_components(components, "Neumann")
 
     def residual(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, "n r"]:
-        return _normal_derivative(field, batch) - pointwise_values(self.flux, batch.points)
+        flux = select(_normal_derivative(field, batch), self.components)
+        return flux - pointwise_values(self.flux, batch.points)
 
 
 @final

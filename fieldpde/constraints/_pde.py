@@ -1,7 +1,7 @@
 """The PDE residual constraint."""
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, final
 
 import equinox as eqx
@@ -72,6 +72,11 @@ class Residual(AbstractRegionConstraint):
             ``"auto"`` (default) tiles batches of at least `AUTO_TILE_FROM` points in
             tiles of `AUTO_TILE` points and leaves smaller ones whole; an int sets the
             tile; ``None`` never tiles (needed for forward-mode derivatives of the loss).
+        equations: for a system, the names of the equations `fn` returns, one per entry
+            of its output (``("momentum_x", "momentum_y", "continuity")``), or a dict
+            name -> weight; each equation's term is reported on its own in the training
+            history (``"pde[continuity]"``). A weight $w_e$ multiplies its term: the
+            residual column is scaled by $\sqrt{w_e}$ (squared norm) or $w_e$ (L1).
 
     Example:
         >>> import jax
@@ -82,6 +87,14 @@ class Residual(AbstractRegionConstraint):
         >>> u = lambda x: x[..., :1] * (1.0 - x[..., :1])  # Δu = -2
         >>> round(float(pde.loss(u, batch)), 6), float(pde.loss(lambda x: 0.0 * x[..., :1], batch))
         (0.0, 4.0)
+
+        A system of two equations, each reported on its own:
+
+        >>> system = Residual(lambda x, d: jnp.stack([d.laplacian[0] + 2.0, d.value[1] - 1.0]),
+        ...                   box, num_points=64, equations={"poisson": 1.0, "pin": 4.0})
+        >>> uv = lambda x: jnp.concatenate([u(x), 0.0 * u(x)], -1)
+        >>> {k: round(float(v), 6) for k, v in system.equation_losses(uv, batch).items()}
+        {'poisson': 0.0, 'pin': 4.0}
     """
 
     kind: ClassVar[Kind] = "pde"
@@ -96,6 +109,8 @@ class Residual(AbstractRegionConstraint):
     uses: Literal["derivatives", "field"] = eqx.field(static=True)
     dims: Dims = eqx.field(static=True)
     laplacian_dims: Dims = eqx.field(static=True)
+    equations: tuple[str, ...] = eqx.field(static=True)  # pyright: ignore[reportIncompatibleVariableOverride]
+    equation_weights: tuple[float, ...] | None = eqx.field(static=True)
     _with_params: bool = eqx.field(static=True)
 
     def __init__(
@@ -112,6 +127,7 @@ class Residual(AbstractRegionConstraint):
         dims: Dims = None,
         laplacian_dims: Dims = None,
         tile: int | Literal["auto"] | None = "auto",
+        equations: Sequence[str] | Mapping[str, float] | None = None,
     ):
         if not callable(fn):
             raise TypeError(f"`fn` must be callable, got {type(fn).__name__}")
@@ -127,6 +143,7 @@ class Residual(AbstractRegionConstraint):
         self.laplacian_dims = (
             tuple(laplacian_dims) if isinstance(laplacian_dims, list) else laplacian_dims
         )
+        self.equations, self.equation_weights = _equations(equations, self.norm)  # pyright: ignore[reportIncompatibleVariableOverride]
         if not (tile is None or tile == "auto" or (isinstance(tile, int) and tile >= 1)):
             raise ValueError(f"`tile` must be 'auto', a positive int or None, got {tile!r}")
         self.tile = tile
@@ -157,4 +174,36 @@ class Residual(AbstractRegionConstraint):
         else:
             d = value_grad_laplacian(field, x, dims=self.dims, laplacian_dims=self.laplacian_dims)
             out = jax.vmap(lambda p, di: self.evaluate(p, di, params))(x, d)
-        return out.reshape(x.shape[0], -1)
+        out = out.reshape(x.shape[0], -1)
+        if self.equations and out.shape[1] != len(self.equations):
+            raise ValueError(
+                f"`fn` of Residual returns {out.shape[1]} value(s) per point but `equations` "
+                f"names {len(self.equations)}: {self.equations}"
+            )
+        if self.equation_weights is not None:
+            w = jnp.asarray(self.equation_weights, out.dtype)
+            out = out * (jnp.sqrt(w) if self.norm == "squared" else w)
+        return out
+
+
+def _equations(equations: Any, norm: str) -> tuple[tuple[str, ...], tuple[float, ...] | None]:
+    """`equations=` as (names, weights or None)."""
+    if equations is None:
+        return (), None
+    if isinstance(equations, str):
+        raise TypeError(f"`equations` must be a sequence of names or a dict, got {equations!r}")
+    if isinstance(equations, Mapping):
+        names = tuple(str(k) for k in equations)
+        weights = tuple(constraint_weight(v, "Residual equation") for v in equations.values())
+    else:
+        names, weights = tuple(str(k) for k in equations), None
+    if not names or len(set(names)) != len(names):
+        raise ValueError(f"`equations` must name distinct equations, got {equations!r}")
+    if norm == "l2":
+        raise ValueError(
+            "`equations` splits the loss by equation, which the 'l2' norm does not allow "
+            "(its terms do not add up); use norm='squared' or 'l1'"
+        )
+    if weights is not None and all(w == 1.0 for w in weights):
+        weights = None
+    return names, weights

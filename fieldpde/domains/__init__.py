@@ -16,6 +16,7 @@ from ._base import SampleMethod as SampleMethod
 from ._box import Box as Box
 from ._box import Interval as Interval
 from ._box import Rectangle as Rectangle
+from ._corners import interior_angles as interior_angles
 from ._corners import reentrant_corners as reentrant_corners
 from ._parts import PART_MONTE_CARLO_POINTS as PART_MONTE_CARLO_POINTS
 from ._parts import BoundaryPart as BoundaryPart

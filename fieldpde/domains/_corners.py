@@ -3,7 +3,9 @@ r"""Reentrant corners: where two boundary parts meet at an interior angle above 
 At such a corner the solution of an elliptic problem behaves like $r^{\pi/\alpha}$ (the
 L-shape's $r^{2/3}$), while a distance function vanishes like $r$, so the free network of a
 hard field $u = g + \phi N$ has to be singular there ($N \sim r^{\pi/\alpha - 1}$). The
-default recipe keeps Dirichlet data soft on such domains (see `fieldpde.app.choose`).
+hard field built by `fieldpde.constraints.HardDirichlet.on` therefore multiplies its
+distance by $r^{\pi/\alpha - 1}$ at each such corner of a 2-D domain
+(`fieldpde.constraints.SingularCorners`), with $\alpha$ from `interior_angles`.
 
 A junction point is reentrant when more than half of a small sphere around it lies in the
 domain: a quarter for a box's corner, three quarters for the L-shape's inner corner.
@@ -50,3 +52,35 @@ def reentrant_corners(domain: AbstractDomain, *, threshold: float = 0.55) -> np.
             if float(np.mean(inside)) > threshold:
                 found.append(p)
     return np.asarray(found, np.float64).reshape(-1, lo.size)
+
+
+def interior_angles(domain: AbstractDomain, points: np.ndarray) -> np.ndarray:
+    r"""The interior angle $\alpha$ of a 2-D domain at each of `points` (its corners).
+
+    The share of a small circle around the point (radius 1e-3 of the bounding box's
+    diagonal, 256 directions) that lies in the domain, times $2\pi$.
+
+    Args:
+        domain: a 2-D domain.
+        points: ``(k, 2)`` points on its boundary, e.g. `reentrant_corners`.
+
+    Returns:
+        The angles in radians, shape ``(k,)``.
+
+    Example:
+        >>> from fieldpde.domains import Polygon
+        >>> L = Polygon([(-1, -1), (1, -1), (1, 0), (0, 0), (0, 1), (-1, 1)])
+        >>> (interior_angles(L, reentrant_corners(L)) / np.pi).round(3).tolist()
+        [1.5]
+    """
+    points = np.asarray(points, np.float64).reshape(-1, domain.dim)
+    if domain.dim != 2:
+        raise ValueError(f"interior angles are defined for 2-D domains, got {domain.dim}-D")
+    lo, hi = (np.asarray(a, np.float64) for a in domain.bounding_box())
+    radius = 1e-3 * float(np.linalg.norm(hi - lo))
+    dirs = _directions(2, 256)
+    share = [
+        float(np.mean(np.asarray(domain.contains(jnp.asarray(p + radius * dirs), tol=0.0))))
+        for p in points
+    ]
+    return 2 * np.pi * np.asarray(share, np.float64)

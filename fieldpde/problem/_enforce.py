@@ -108,6 +108,21 @@ def hard_candidates(problem: Problem) -> dict[str, tuple[tuple[str, ...], Callab
     return out
 
 
+def held_components(c: AbstractConstraint) -> tuple[int, ...] | None:
+    """The output components a hard candidate prescribes (``None``: all of them)."""
+    return c.components if isinstance(c, Dirichlet) else None
+
+
+def _widen(fn: Callable, k: int) -> Callable:
+    """`fn` of a point broadcast to `k` values (data given as one number for several
+    components)."""
+
+    def widened(x):
+        return jnp.broadcast_to(jnp.asarray(fn(x), x.dtype).reshape(-1), (k,))
+
+    return widened
+
+
 def _values(fn: Callable, pts: np.ndarray) -> np.ndarray:
     x = jnp.asarray(pts, jnp.result_type(float))
     out = jax.vmap(lambda p: jnp.asarray(fn(p), p.dtype))(x)
@@ -205,10 +220,15 @@ def enforce_hard(
     Returns:
         A `HardSplit`: the field, the problem left to train, and the names made hard.
 
+    Dirichlet data on some output `components` (the velocity of a ``(u, v, p)`` flow)
+    give a field that holds those components only (`HardDirichlet` with `components`),
+    leaving the others to the network; every hard constraint must then prescribe the same
+    components.
+
     Raises:
         ValueError: a named constraint cannot be made hard, two constraints prescribe the
-            same part, their data disagree where their parts meet, or nothing would be
-            left to train.
+            same part, their data disagree where their parts meet, the hard constraints
+            prescribe different components, or nothing would be left to train.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -248,6 +268,19 @@ def enforce_hard(
                     f"part {p!r}; give each part its data once"
                 )
             seen[p] = name
+    held = {held_components(problem.constraints[n]) for n in candidates}
+    if len(held) > 1:
+        raise ValueError(
+            "`constraints`: the hard data prescribe different output components ("
+            + ", ".join(f"{n!r}: {held_components(problem.constraints[n])}" for n in candidates)
+            + "); a hard field holds one set of components on all its parts: give every hard "
+            "constraint the same `components`, or keep some soft (`constraints=`)"
+        )
+    components = held.pop()
+    if components is not None:
+        # a number stands for every listed component: give each part's data their width
+        k = len(components)
+        candidates = {n: (parts, _widen(fn, k)) for n, (parts, fn) in candidates.items()}
     domain = problem.domain
     assert domain is not None  # every candidate lies on it (hard_candidates)
     check_junctions(domain, candidates)
@@ -271,6 +304,7 @@ def enforce_hard(
         reference=problem.reference,
         params=problem.params,
         name=problem.name,
+        outputs=problem.outputs,
     )
-    field = HardDirichlet.on(domain, network, boundary, part=all_parts)
+    field = HardDirichlet.on(domain, network, boundary, part=all_parts, components=components)
     return HardSplit(field, remaining, tuple(candidates))

@@ -54,6 +54,9 @@ class Problem(eqx.Module):
             ``{"k": 0.5}``), passed to residuals that take a ``params`` argument and
             learned alongside the field (inverse problems).
         name: a label for reports.
+        outputs: the names of the field's outputs, e.g. ``("u", "v", "p")`` for a flow
+            (``None``: one unnamed output, or ``u`` and a ``component`` axis); they name
+            the variables of `fieldpde.io.evaluate_on_grid` and of the netCDF files.
 
     Example:
         >>> import jax.numpy as jnp
@@ -74,6 +77,7 @@ class Problem(eqx.Module):
     reference: Any
     params: Any
     name: str = eqx.field(static=True)
+    outputs: tuple[str, ...] | None = eqx.field(static=True)
 
     def __init__(
         self,
@@ -84,8 +88,16 @@ class Problem(eqx.Module):
         reference: Any = None,
         params: Any = None,
         name: str = "problem",
+        outputs: Sequence[str] | None = None,
     ):
         self.constraints = named_constraints(constraints)
+        if outputs is not None:
+            if isinstance(outputs, str):
+                raise TypeError(f"`outputs` must be a tuple of names, got {outputs!r}")
+            outputs = tuple(str(o) for o in outputs)
+            if not outputs or len(set(outputs)) != len(outputs):
+                raise ValueError(f"`outputs` must be distinct names, got {outputs!r}")
+        self.outputs = outputs
         if domain is None:
             domain = next(
                 (c.domain for c in self.constraints.values() if c.domain is not None), None

@@ -55,15 +55,15 @@ def data_functions(problem: Problem) -> dict[str, Callable[[Any], Any]]:
         elif isinstance(c, Initial):
             out[name] = SpaceData(c.value)
         elif isinstance(c, Residual) and c.uses == "derivatives":
-            out[name] = _source(c, problem.params)
+            out[name] = _source(c, problem.params, len(problem.outputs or ("u",)))
     return out
 
 
-def _source(c: Residual, params: Any) -> Callable[[Any], Any]:
+def _source(c: Residual, params: Any, m: int = 1) -> Callable[[Any], Any]:
     def source(x):
         k = len(resolve_dims(c.dims, x.shape[-1]))
         zero = FieldDerivatives(
-            jnp.zeros((1,), x.dtype), jnp.zeros((1, k), x.dtype), jnp.zeros((1,), x.dtype)
+            jnp.zeros((m,), x.dtype), jnp.zeros((m, k), x.dtype), jnp.zeros((m,), x.dtype)
         )
         return jnp.sum(jnp.asarray(c.evaluate(x, zero, params), x.dtype))
 

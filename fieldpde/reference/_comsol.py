@@ -144,17 +144,23 @@ class NodeTable(eqx.Module):
             linear[missing] = NearestNDInterpolator(nodes, self.values)(query[missing])
         return linear
 
-    def relative_l2(self, field: Any) -> float:
+    def relative_l2(self, field: Any, components: Sequence[int] | None = None) -> float:
         r"""$\lVert u_\theta - u\rVert_2 / \lVert u \rVert_2$ over the nodes.
 
         Args:
             field: a batched field ``(n, d) -> (n,)`` or ``(n, m)``.
+            components: score only these value columns (e.g. ``(0, 1)``, the velocity of
+                a ``(u, v, p)`` table); ``None``: all of them.
 
         Returns:
             The relative L2 error at the nodes (PINNacle's L2RE).
         """
         pred = np.asarray(field(self.points), np.float64).reshape(self.values.shape)
-        return float(np.linalg.norm(pred - self.values) / np.linalg.norm(self.values))
+        ref = self.values
+        if components is not None:
+            cols = np.asarray(tuple(components), dtype=int)
+            pred, ref = pred[:, cols], ref[:, cols]
+        return float(np.linalg.norm(pred - ref) / np.linalg.norm(ref))
 
     def check_domain(self, domain: AbstractDomain, *, name: str = "reference") -> None:
         """Raise unless the table's coordinates fit `domain`.

@@ -24,6 +24,7 @@ from ._natural_gradient import NaturalGradient as NaturalGradient
 from ._objective import AbstractObjective as AbstractObjective
 from ._objective import LossObjective as LossObjective
 from ._objective import ProblemObjective as ProblemObjective
+from ._objective import term_names as term_names
 from ._phases import LBFGS as LBFGS
 from ._phases import AbstractFirstOrderPhase as AbstractFirstOrderPhase
 from ._phases import AbstractPhase as AbstractPhase

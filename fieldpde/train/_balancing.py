@@ -186,8 +186,9 @@ class BalancedObjective(AbstractObjective):
         causal: a `Causal` option (or ``None``), as for `ProblemObjective`.
 
     Attributes:
-        base: the unweighted `ProblemObjective` whose terms are weighted.
-        names: the constraint names.
+        base: the unweighted `ProblemObjective` whose terms are weighted (each by the
+            weight of its constraint).
+        names: the names of the terms, as for `ProblemObjective`.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -216,5 +217,6 @@ class BalancedObjective(AbstractObjective):
     def __call__(self, params: Any, batch: Any, x: Any) -> tuple[Any, dict[str, Any]]:
         batches, weights = batch
         _, terms = self.base(params, batches, x)
-        parts = {name: weights[name] * term for name, term in terms.items()}
+        owner = dict(zip(self.base.names, self.base.owners, strict=True))
+        parts = {name: weights[owner[name]] * term for name, term in terms.items()}
         return sum(parts.values()), parts

@@ -592,7 +592,7 @@ def prepare_fit(
         divergence_factor=divergence_factor,
         place=lambda tree: replicate(tree, mesh),
     )
-    record = Record(tuple(problem.constraints), members=members)
+    record = Record(objectives[0].names, members=members)
     if resume is not None:
         state = load_run(resume, engine, trainable, record)
     else:

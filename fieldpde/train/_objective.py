@@ -94,7 +94,10 @@ class ProblemObjective(AbstractObjective):
             weighted.
 
     Attributes:
-        names: the constraint names; `causal_names` the weighted ones.
+        names: the names of the terms: a constraint's name, or for a system's residual
+            (a constraint with `equations`) one ``"NAME[EQUATION]"`` per equation;
+            `causal_names` the causally weighted constraints.
+        owners: the constraint each term of `names` belongs to.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -114,13 +117,21 @@ class ProblemObjective(AbstractObjective):
     causal: Any
     causal_names: tuple[str, ...] = eqx.field(static=True)
     names: tuple[str, ...] = eqx.field(static=True)
+    owners: tuple[str, ...] = eqx.field(static=True)
 
     def __init__(self, problem: Any, static: Any, causal: Any = None):
         self.problem = problem
         self.static = static
         self.causal = causal
         self.causal_names = () if causal is None else causal.select(problem)
-        self.names = tuple(problem.constraints)
+        for name in self.causal_names:
+            if problem.constraints[name].equations:
+                raise ValueError(
+                    f"causal weighting of {name!r}, whose residual is a system of "
+                    f"`equations`, is not supported yet: weight it without `equations`, or "
+                    "leave it out of `causal`"
+                )
+        self.owners, self.names = term_names(problem)
 
     def model(self, params: Any) -> tuple[Any, Any]:
         """``(field, pde_params)``."""
@@ -132,6 +143,9 @@ class ProblemObjective(AbstractObjective):
         for name, c in self.problem.constraints.items():
             if name in self.causal_names:
                 parts[name] = self.causal.loss(c, field, batch[name], phi)
+            elif c.equations:
+                for eq, term in c.equation_losses(field, batch[name], phi).items():
+                    parts[f"{name}[{eq}]"] = term
             else:
                 parts[name] = c.loss(field, batch[name], phi)
         return sum(parts.values()), parts
@@ -184,6 +198,37 @@ class ProblemObjective(AbstractObjective):
             rows.append(scale * r)
             jacobians.append(scale * J)
         return jnp.concatenate(rows), jnp.concatenate(jacobians, axis=0)
+
+
+def term_names(problem: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(owners, names)``: the loss terms of a problem and the constraint of each.
+
+    A constraint is one term named after it; one with `equations` (a system) is one term
+    per equation, ``"NAME[EQUATION]"``.
+
+    Args:
+        problem: the `fieldpde.problem.Problem`.
+
+    Returns:
+        Two tuples as long as each other: the constraint of each term, and its name.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from fieldpde import Problem
+        >>> from fieldpde.constraints import Gauge, Residual
+        >>> from fieldpde.domains import Box
+        >>> box = Box([0.0, 0.0], [1.0, 1.0])
+        >>> p = Problem({"pde": Residual(lambda x, d: d.value[:2], box, equations=("a", "b")),
+        ...              "gauge": Gauge(box, component=1)})
+        >>> term_names(p)
+        (('pde', 'pde', 'gauge'), ('pde[a]', 'pde[b]', 'gauge'))
+    """
+    owners, names = [], []
+    for name, c in problem.constraints.items():
+        for eq in c.equations or (None,):
+            owners.append(name)
+            names.append(name if eq is None else f"{name}[{eq}]")
+    return tuple(owners), tuple(names)
 
 
 def _scale(c: Any, n: int, dtype: Any) -> Any:
