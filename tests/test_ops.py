@@ -324,3 +324,23 @@ def test_sincos_falls_back_for_huge_or_nan_input_and_differentiates():
     # vmapped calls test the whole batch once and equal the unbatched call
     batch = jax.random.uniform(jax.random.key(2), (8, 16), minval=-40.0, maxval=40.0)
     assert np.array_equal(np.asarray(jax.vmap(sin)(batch)), np.asarray(sin(batch)))
+
+
+@pytest.mark.x64
+@pytest.mark.parametrize("width", [8, 40])  # below and above the transposed-copy threshold
+def test_fast_path_forward_and_reverse_mode_agree(width):
+    # the jet's products carry a custom JVP (weight tangents through a transposed copy):
+    # forward mode, reverse mode and point derivatives must all still agree
+    net = SIREN.init(2, width, 1, depth=3, key=jax.random.key(0), dtype=jnp.float64)
+    x = jax.random.uniform(jax.random.key(1), (5, 2), dtype=jnp.float64)
+    params, static = eqx.partition(net, eqx.is_inexact_array)
+
+    def lap(p, x):
+        return ops.value_grad_laplacian(eqx.combine(p, static), x).laplacian.ravel()
+
+    forward = jax.jacfwd(lap)(params, x)
+    reverse = jax.jacrev(lap)(params, x)
+    for a, b in zip(jax.tree.leaves(forward), jax.tree.leaves(reverse), strict=True):
+        assert_close(a, b, rtol=1e-10, atol=1e-9, what="d lap / d params")
+    by_points = jax.jacfwd(lambda x: lap(params, x))(x)
+    assert_close(by_points, jax.jacrev(lambda x: lap(params, x))(x), rtol=1e-10, atol=1e-9)

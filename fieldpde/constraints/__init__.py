@@ -26,3 +26,4 @@ from ._pde import Residual as Residual
 from ._periodic import Periodic as Periodic
 from ._region import AbstractRegionConstraint as AbstractRegionConstraint
 from ._region import Region as Region
+from ._tiled import tiled_sum as tiled_sum

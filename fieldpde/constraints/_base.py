@@ -14,6 +14,8 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from ._tiled import tiled_sum
+
 Norm = Literal["squared", "l2", "l1"]
 NORMS = ("squared", "l2", "l1")
 
@@ -81,7 +83,9 @@ class AbstractConstraint(eqx.Module):
       alone, so second-order training may take the residual's Jacobian point by point
       (`fieldpde.train.NaturalGradient`; otherwise it is taken by forward mode).
 
-    `pointwise` and `loss` are written in terms of them.
+    `pointwise` and `loss` are written in terms of them; a constraint with independent
+    rows may also override `loss_tile`, so that `loss` on a large batch runs tile by tile
+    (`tiled_sum`: the same loss and gradient, a working set that stays in cache).
 
     Attributes:
         weight: $w_m$ in Eq. 3 (abstract: a concrete constraint declares the field).
@@ -161,9 +165,23 @@ class AbstractConstraint(eqx.Module):
         """$\\lVert C(x_i) \\rVert$ per residual row, in the constraint's norm."""
         return apply_norm(self.residual(field, batch, params), self.norm)
 
+    def loss_tile(self, n: int) -> int | None:
+        """Rows per tile of `loss` on a batch of `n` rows (``None``: in one piece).
+
+        Only read for constraints with `independent_rows`; the default never tiles.
+        """
+        return None
+
     def loss(self, field: Any, batch: Batch, params: Any = None) -> Float[Array, ""]:
-        """$w\\,|\\Omega|\\,\\mathrm{mean}_i \\lVert C(x_i) \\rVert$."""
-        return self.weight * self.measure * jnp.mean(self.pointwise(field, batch, params))
+        """$w\\,|\\Omega|\\,\\mathrm{mean}_i \\lVert C(x_i) \\rVert$.
+
+        Tile by tile where `loss_tile` says so (the same loss and gradient)."""
+        n = batch.points.shape[0]
+        tile = self.loss_tile(n) if self.independent_rows else None
+        if tile is None or tile >= n:
+            return self.weight * self.measure * jnp.mean(self.pointwise(field, batch, params))
+        total = tiled_sum(_pointwise_rows, (self, field, params), batch, tile)
+        return self.weight * self.measure * total / n
 
     def equation_losses(
         self, field: Any, batch: Batch, params: Any = None
@@ -182,3 +200,8 @@ class AbstractConstraint(eqx.Module):
             eq: scale * jnp.mean(apply_norm(residual[:, i : i + 1], self.norm))
             for i, eq in enumerate(self.equations)
         }
+
+
+def _pointwise_rows(args: Any, batch: Batch) -> Array:
+    constraint, field, params = args
+    return constraint.pointwise(field, batch, params)

@@ -16,6 +16,12 @@ from ..ops import value_grad_laplacian
 from ._base import Batch, Kind, Norm, check_norm
 from ._region import AbstractRegionConstraint, Part, Region
 
+# Points per tile of a large residual loss, and the smallest batch tiled by default. A
+# tile of a width-128 sine network's jets (value, two derivative rows, Laplacian) is about
+# 1 MiB, an L2 cache; measured in benchmarks/step_roofline.py (docs/benchmarks.md).
+AUTO_TILE = 512
+AUTO_TILE_FROM = 2048
+
 
 def takes_params(fn: Callable[..., Any], plain: int, name: str) -> bool:
     """Whether `fn` wants a trailing ``params`` argument after its `plain` arguments."""
@@ -61,6 +67,11 @@ class Residual(AbstractRegionConstraint):
         norm: ``"squared"`` (default), ``"l2"`` or ``"l1"``.
         dims, laplacian_dims: coordinates the gradient / Laplacian are taken along
             (for ``(x, y, t)`` points: ``laplacian_dims=(0, 1)`` for the spatial Laplacian).
+        tile: points per tile of the loss (`fieldpde.constraints.tiled_sum`: the same
+            loss and gradient, evaluated tile by tile so each tile's jets stay in cache):
+            ``"auto"`` (default) tiles batches of at least `AUTO_TILE_FROM` points in
+            tiles of `AUTO_TILE` points and leaves smaller ones whole; an int sets the
+            tile; ``None`` never tiles (needed for forward-mode derivatives of the loss).
         equations: for a system, the names of the equations `fn` returns, one per entry
             of its output (``("momentum_x", "momentum_y", "continuity")``), or a dict
             name -> weight; each equation's term is reported on its own in the training
@@ -92,6 +103,7 @@ class Residual(AbstractRegionConstraint):
 
     fn: Callable[..., Any] = eqx.field(static=True)
     region: Region
+    tile: int | Literal["auto"] | None = eqx.field(static=True)
     weight: float = eqx.field(static=True)
     norm: Norm = eqx.field(static=True)
     uses: Literal["derivatives", "field"] = eqx.field(static=True)
@@ -114,6 +126,7 @@ class Residual(AbstractRegionConstraint):
         uses: Literal["derivatives", "field"] = "derivatives",
         dims: Dims = None,
         laplacian_dims: Dims = None,
+        tile: int | Literal["auto"] | None = "auto",
         equations: Sequence[str] | Mapping[str, float] | None = None,
     ):
         if not callable(fn):
@@ -131,6 +144,15 @@ class Residual(AbstractRegionConstraint):
             tuple(laplacian_dims) if isinstance(laplacian_dims, list) else laplacian_dims
         )
         self.equations, self.equation_weights = _equations(equations, self.norm)  # pyright: ignore[reportIncompatibleVariableOverride]
+        if not (tile is None or tile == "auto" or (isinstance(tile, int) and tile >= 1)):
+            raise ValueError(f"`tile` must be 'auto', a positive int or None, got {tile!r}")
+        self.tile = tile
+
+    def loss_tile(self, n: int) -> int | None:
+        """`AUTO_TILE` for ``tile="auto"`` at `n` >= `AUTO_TILE_FROM` points, else `tile`."""
+        if self.tile == "auto":
+            return AUTO_TILE if n >= AUTO_TILE_FROM else None
+        return self.tile
 
     def evaluate(self, x: Float[Array, " d"], d: Any, params: Any = None) -> Array:
         """The residual function at one point: ``fn(x, d)`` or ``fn(x, d, params)``.

@@ -25,6 +25,40 @@ from .._types import Dims
 from ._dims import resolve_dims
 from ._trig import sincos
 
+_TRANSPOSED_WEIGHT_GRAD_FROM = 32
+
+
+@jax.custom_jvp
+def _rows_matmul(rows: Array, W: Array) -> Array:
+    return rows @ W
+
+
+def _is_zero(t: object) -> bool:
+    return isinstance(t, jax.custom_derivatives.SymbolicZero)
+
+
+def _rows_matmul_jvp(primals, tangents):
+    # The weight tangent goes through a transposed copy of `rows` that XLA may not fold
+    # away: reverse mode then takes the weight gradient as a plain (w, N) @ (N, o)
+    # product, which XLA's CPU backend runs about 1.3x faster than the contraction over
+    # the leading axis it would otherwise emit (benchmarks/step_profile.py).
+    rows, W = primals
+    d_rows, d_W = tangents
+    out = rows @ W
+    tangent = None
+    if not _is_zero(d_rows):
+        tangent = d_rows @ W
+    if not _is_zero(d_W):
+        rows_t = jax.lax.optimization_barrier(rows.T)
+        term = rows_t.T @ d_W
+        tangent = term if tangent is None else tangent + term
+    if tangent is None:
+        tangent = jnp.zeros_like(out)
+    return out, tangent
+
+
+_rows_matmul.defjvp(_rows_matmul_jvp, symbolic_zeros=True)
+
 
 def laplacian_rows(dims: Dims, laplacian_dims: Dims, d: int) -> tuple[int, ...] | None:
     """Positions within `dims` of the `laplacian_dims` coordinates (``None``: all of them)."""
@@ -108,11 +142,38 @@ class Jet(eqx.Module):
         if b is not None:
             value = value + b
         if self.seed_dims is None:
-            return self._replace(value, self.jac @ W, self.lap @ W)
+            return self._stacked_linear(W, b)
         # input jet: d(xW)/dx_i is row i of W, and the Laplacian of an affine map is zero
         rows = W[np.asarray(self.seed_dims)]
         jac = jnp.broadcast_to(rows, value.shape[:-1] + rows.shape)
         return self._replace(value, jac, jnp.zeros_like(value), lap_zero=True)
+
+    def _stacked_linear(self, W: Array, b: Array | None) -> "Jet":
+        # All k + 2 rows of every point through one matrix product: the backward pass then
+        # takes the weight gradient as one contraction over rows and points, where one
+        # product per part made XLA's CPU backend copy each part's cotangent transposed
+        # (half the step at 4096 points, measured in benchmarks/step_roofline.py).
+        width = self.value.shape[-1]
+        batch = self.value.shape[:-1]
+        k = self.jac.shape[-2]
+        m = int(np.prod(batch, dtype=np.int64))
+        rows = jnp.concatenate(
+            [
+                self.value.reshape(m, width),
+                self.jac.reshape(m * k, width),
+                self.lap.reshape(m, width),
+            ]
+        )
+        o = W.shape[-1]
+        # a narrow product (the readout) is a matrix-vector product either way, and a
+        # transposed copy of its input costs more than it saves
+        out = _rows_matmul(rows, W) if o >= _TRANSPOSED_WEIGHT_GRAD_FROM else rows @ W
+        value = out[:m].reshape(batch + (o,))
+        if b is not None:
+            value = value + b
+        jac = out[m : m + m * k].reshape(batch + (k, o))
+        lap = out[m + m * k :].reshape(batch + (o,))
+        return self._replace(value, jac, lap)
 
     def _replace(self, value: Array, jac: Array, lap: Array, *, lap_zero: bool = False) -> "Jet":
         return Jet(value=value, jac=jac, lap=lap, lap_rows=self.lap_rows, lap_zero=lap_zero)
