@@ -50,6 +50,9 @@ import optax
 
 import fieldpde
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from vs_deepxde import glorot_uniform  # noqa: E402
+
 K0 = 4 * math.pi
 DEPTH = 4  # layers of the MLP, the readout included: [2] + [w]*3 + [1]
 GRID_POINTS = (480, 2048, 4096, 8192, 16384)
@@ -76,18 +79,6 @@ def _exact(x):
 
 def _residual(x, d):
     return -d.laplacian - K0**2 * d.value - K0**2 * _exact(x)
-
-
-def glorot_uniform(net, key):
-    """DeepXDE's "Glorot uniform" weights, zero biases (as `vs_deepxde.glorot_uniform`)."""
-    keys = jax.random.split(key, len(net.layers))
-    layers = []
-    for layer, k in zip(net.layers, keys, strict=True):
-        fan_in, fan_out = layer.W.shape
-        lim = math.sqrt(6.0 / (fan_in + fan_out))
-        W = jax.random.uniform(k, layer.W.shape, layer.W.dtype, -lim, lim)
-        layers.append(eqx.tree_at(lambda lyr: (lyr.W, lyr.b), layer, (W, jnp.zeros_like(layer.b))))
-    return eqx.tree_at(lambda n: n.layers, net, tuple(layers))
 
 
 def build(pkg, points: int, width: int, tile: int | None, seed: int = 0):

@@ -73,14 +73,7 @@ def solve_figure(ds: Any, path: str | os.PathLike) -> Path:
         else:
             da.plot(ax=ax)
         ax.set_title(name)
-    title = ds.attrs.get("problem", "")
-    if "relative_l2" in ds.attrs:
-        title += f"   relative L2 = {ds.attrs['relative_l2']:.2e}"
-    fig.suptitle(title)
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, ds, path)
 
 
 def flow_figure(ds: Any, path: str | os.PathLike) -> Path:
@@ -136,6 +129,13 @@ def flow_figure(ds: Any, path: str | os.PathLike) -> Path:
         ax.set_aspect("equal")
         ax.set_xlabel("x")
         ax.set_ylabel("y")
+    return _save(fig, ds, path)
+
+
+def _save(fig: Any, ds: Any, path: str | os.PathLike) -> Path:
+    """Title a figure with the problem and its error, write it to `path` and close it."""
+    import matplotlib.pyplot as plt
+
     title = ds.attrs.get("problem", "")
     if "relative_l2" in ds.attrs:
         title += f"   relative L2 = {ds.attrs['relative_l2']:.2e}"
