@@ -264,5 +264,9 @@ def test_second_order_phases_train_a_field_in_float32():
         for phase in (NaturalGradient(20, damping=1e-6), SSBroyden(40)):
             out = fit(problem, _net(), key=1, progress=False,
                       phases=[Adam(200, learning_rate=5e-3), phase])  # fmt: skip
-            assert out.ok, out.message
+            # natural gradient reaches float32's floor (a loss of about 1e-10, from 0.42)
+            # within its 20 steps; a line search that then finds no smaller loss stops with
+            # the last good parameters, which is convergence, not a failure
+            floor = "line search" in out.message and out.history["loss"][-1] < 1e-8
+            assert out.ok or floor, out.message
             assert out.history["loss"][-1] < out.history["loss"][199]
