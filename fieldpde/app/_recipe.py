@@ -386,8 +386,10 @@ def choose(pf: ProblemFile, settings: Settings) -> Plan:
             hard_allowed = False  # a data fit: nothing would be left to train
             choices["hard"] = "none: the field would hold every constraint"
     split = enforce_hard(problem, template) if hard_allowed else None
-    if split is not None and len(corners) and not isinstance(
-        getattr(split.field, "distance", None), SingularCorners
+    if (
+        split is not None
+        and len(corners)
+        and not isinstance(getattr(split.field, "distance", None), SingularCorners)
     ):
         # the hard data leave part of the boundary free, so the distance is not weighted
         # at the corner (that needs the whole boundary held): keep them soft
