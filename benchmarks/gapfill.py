@@ -19,6 +19,9 @@ Gaussian closed form for the GP) and the wall time of the fit and prediction.
 - ``fieldpde plain``: one `fit_xarray` fit (no uncertainty);
 - ``fieldpde ensemble``: `fit_xarray(ensemble_size=16)`, one vmapped program; std over
   members (they differ by initialisation and batches only: not a calibrated posterior);
+- ``fieldpde ensemble, calibrated``: the same with ``calibrate=0.1``: a random tenth of
+  the training cells is held out of the fit and the members' spread is scaled to the
+  errors there (`--calibrate` sets the fraction); the test cells are never used;
 - ``fieldpde + Laplace``: one fit with a Laplace smoothness prior
   ``GridPDE(lambda c, d: d.laplacian * h**2 / s)`` (``h`` the grid spacing in degrees,
   ``s`` the data's std, so the residual is a dimensionless second difference), weight
@@ -30,7 +33,8 @@ Gaussian closed form for the GP) and the wall time of the fit and prediction.
   kernel, ``normalize_y=True``, its hyper-parameters fitted by maximum likelihood (one
   start); predictive std.
 
-    python benchmarks/gapfill.py [--steps 1000] [--members 16] [--grids sst topobathy]
+    python benchmarks/gapfill.py [--steps 1000] [--members 16] [--calibrate 0.1]
+        [--grids sst topobathy] [--methods NAME ...]
 
 Needs the ``bench`` extra (verde, scikit-learn).
 """
@@ -121,12 +125,14 @@ SETTINGS = {
 }
 
 
-def run_fieldpde(train, test, *, args, grid, ensemble, pde):
+def run_fieldpde(train, test, *, args, grid, ensemble, pde, calibrate=False):
     kw = dict(SETTINGS[grid], progress=False)
     if args.steps is not None:
         kw["steps"] = args.steps
     if ensemble:
         kw["ensemble_size"] = args.members
+    if calibrate:
+        kw["calibrate"] = args.calibrate
     if pde:
         h = float(np.mean([np.abs(np.diff(train[d].values)).mean() for d in train.dims]))
         s = float(train.std())
@@ -190,6 +196,7 @@ def main():
     parser.add_argument("--steps", type=int, default=None, help="Adam steps (default per grid)")
     parser.add_argument("--members", type=int, default=16)
     parser.add_argument("--pde-weight", type=float, default=1.0)
+    parser.add_argument("--calibrate", type=float, default=0.1, help="calibration fraction")
     parser.add_argument("--grids", nargs="+", default=["sst", "topobathy"])
     parser.add_argument("--methods", nargs="+", default=None, help="a subset, by table name")
     args = parser.parse_args()
@@ -211,6 +218,10 @@ def main():
             "fieldpde ensemble": (
                 run_fieldpde,
                 dict(args=args, grid=grid, ensemble=True, pde=False),
+            ),
+            "fieldpde ensemble, calibrated": (
+                run_fieldpde,
+                dict(args=args, grid=grid, ensemble=True, pde=False, calibrate=True),
             ),
             "fieldpde + Laplace": (
                 run_fieldpde,

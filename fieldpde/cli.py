@@ -228,6 +228,12 @@ def _add_fit_parser(sub, formatter) -> None:
         help="periodic dimensions (default: a global longitude); give none to disable",
     )
     fit.add_argument("--ensemble", type=_positive_int, help="fit this many members (mean and std)")
+    fit.add_argument(
+        "--calibrate",
+        type=_positive_float,
+        metavar="FRACTION",
+        help="hold out this fraction of the cells (e.g. 0.1) to calibrate the ensemble's std",
+    )
     fit.add_argument("--no-progress", action="store_true", help="hide the progress output")
 
 
@@ -331,6 +337,7 @@ def _execute(args: argparse.Namespace) -> int:
             learning_rate=args.lr,
             seed=args.seed,
             ensemble_size=args.ensemble,
+            calibrate=args.calibrate,
             progress=_progress(args),
         )
         return EXIT_OK

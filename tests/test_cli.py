@@ -262,3 +262,20 @@ def test_fit_ensemble_then_predict_writes_cf_uncertainty(tmp_path, capsys):
     assert "argument --quantiles: expected a probability in (0, 1), got '1.5'" in (
         capsys.readouterr().err
     )
+
+
+def test_fit_calibrate_scales_the_saved_ensemble(tmp_path, capsys):
+    from fieldpde.io import load_field
+
+    data = tmp_path / "h.nc"
+    x = np.linspace(0.0, 1.0, 50)
+    xr.Dataset({"h": ("x", np.sin(3 * x))}, coords={"x": x}).to_netcdf(data)
+    assert main(["fit", str(data), "--var", "h", "--ensemble", "2", "--calibrate", "0.2",
+                 "--width", "8", "--depth", "2", "--steps", "5", "--no-progress"]) == 0  # fmt: skip
+    field = load_field(tmp_path / "h.field")
+    (c,) = field.source.spread
+    assert f"ensemble spread scaled by {c:.3g} (calibrated on [10] held-out cells)" in (
+        capsys.readouterr().out
+    )
+    assert main(["fit", str(data), "--var", "h", "--calibrate", "0.2", "--steps", "5"]) == 1
+    assert "`calibrate` scales an ensemble's spread" in capsys.readouterr().err

@@ -280,6 +280,62 @@ def test_ensemble_mean_std(tmp_path):
     assert full["u"].attrs["ancillary_variables"] == "u_std u_quantile u_member"
 
 
+def test_calibrated_ensemble_scales_the_spread_by_the_held_out_errors(tmp_path):
+    import dataclasses
+
+    from fieldpde.io._fit import _spread
+
+    x = np.linspace(0.0, 1.0, 60)
+    da = xr.DataArray(np.sin(6 * x), dims="x", coords={"x": x}, name="u", attrs={"units": "m"})
+    field = fit_xarray(da, ensemble_size=4, calibrate=0.2, **{**FAST, "steps": 100})
+    cal = field.source.training["calibration"]
+    assert cal["cells"] == [12] and field.source.training["cells"] == 48  # held out, unfitted
+    (c,) = field.source.spread
+    assert cal["spread"] == [c] and c > 0
+    # the same members uncalibrated: the std scales by c, the mean is unchanged
+    raw = FittedField(field.net, dataclasses.replace(field.source, spread=None))
+    out, plain = field.predict(members=True), raw.predict(members=True)
+    np.testing.assert_allclose(out["u"], plain["u"], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out["u_std"], c * plain["u_std"], rtol=1e-10)
+    mean, member = plain["u"].values, plain["u_member"].values  # (x), (member, x)
+    np.testing.assert_allclose(out["u_member"].values, mean + c * (member - mean), rtol=1e-10)
+    # _spread: the rms of the standardised errors (here over every cell)
+    z = (da.values - plain["u"].values) / plain["u_std"].values
+    members = plain["u_member"].values[:, :, None]
+    np.testing.assert_allclose(
+        _spread(members, da.values[:, None]), [np.sqrt(np.mean(z**2))], rtol=1e-10
+    )
+    field.save(tmp_path / "c.field")
+    assert load_field(tmp_path / "c.field").source.spread == field.source.spread
+
+
+def test_spread_estimate_recovers_a_known_miscalibration():
+    from fieldpde.io._fit import _spread
+
+    rng = np.random.default_rng(0)
+    # members with std s around 0; the truth drawn with std 3 s: c = 3 to ~ 1/sqrt(2n)
+    n, s = 20000, rng.uniform(0.5, 2.0, size=(20000, 1))
+    members = rng.standard_normal((64, n, 1))
+    members = (members - members.mean(0)) / members.std(0, ddof=1) * s
+    truth = 3.0 * s * rng.standard_normal((n, 1))
+    (c,) = _spread(members, truth)
+    assert abs(c - 3.0) < 3 * 3.0 / np.sqrt(2 * n)
+
+
+def test_calibrate_errors():
+    x = np.linspace(0.0, 1.0, 30)
+    da = xr.DataArray(np.sin(3 * x), dims="x", coords={"x": x}, name="u")
+    kw = dict(width=8, depth=2, steps=1, progress=False)
+    with pytest.raises(ValueError, match="`calibrate` scales an ensemble's spread"):
+        fit_xarray(da, calibrate=0.1, **kw)
+    with pytest.raises(ValueError, match=r"`calibrate` is the fraction .* in \(0, 0.5\)"):
+        fit_xarray(da, ensemble_size=2, calibrate=0.7, **kw)
+    with pytest.raises(ValueError, match="`calibrate`"):
+        fit_xarray(da, ensemble_size=2, calibrate=-0.1, **kw)
+    with pytest.raises(ValueError, match="holds out 3 finite cell"):
+        fit_xarray(da, ensemble_size=2, calibrate=0.1, **kw)
+
+
 def test_ensemble_uncertainty_carries_cf_metadata(grid_field, tmp_path):
     da = grid_field[0]
     da = da.where(da.lat < 40.0)  # cells to mask again in every output

@@ -85,6 +85,13 @@ def fit_netcdf(
         print(f"fitted {', '.join(variables)} over {axes}: {field.source.training['cells']} cells")
         for name, value in rmse.items():
             print(f"  {name}: RMSE at the data cells {value:.4g}")
+        calibration = field.source.training.get("calibration")
+        if calibration is not None:
+            scales = ", ".join(f"{c:.3g}" for c in calibration["spread"])
+            print(
+                f"  ensemble spread scaled by {scales} (calibrated on {calibration['cells']} "
+                "held-out cells)"
+            )
         print(f"wrote {target}")
     return {"field": field, "out": str(target), "rmse": rmse}
 

@@ -47,6 +47,9 @@ class Source:
         training: a record of the fit (steps, points, seed, final loss, status).
         missing: bool ``(len(variables), *shape)``, true where the source cell was not
             finite (NaN: land, clouds, gaps); ``None`` for a field saved before it was kept.
+        spread: an ensemble's calibration, one factor per variable by which the members'
+            deviations from their mean are scaled (``fit_xarray(calibrate=...)``); ``None``
+            for none.
     """
 
     kind: str
@@ -65,6 +68,16 @@ class Source:
     ensemble_size: int | None
     training: dict[str, Any]
     missing: np.ndarray | None = None
+    spread: tuple[float, ...] | None = None
+
+
+def inflate(members: Any, spread: tuple[float, ...] | None) -> Any:
+    """Members ``(e, ..., m)`` with their deviations from the mean scaled by `spread`, one
+    factor per variable (numpy or JAX arrays; unchanged when `spread` is None)."""
+    if spread is None:
+        return members
+    mean = members.mean(axis=0)
+    return mean + (members - mean) * np.asarray(spread, dtype=members.dtype)
 
 
 @final
@@ -104,10 +117,11 @@ class FittedField(eqx.Module):
         return self.source.ensemble_size
 
     def __call__(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch m"]:
-        """Values (data units) at encoded inputs; an ensemble gives ``(e, *batch, m)``."""
+        """Values (data units) at encoded inputs; an ensemble gives ``(e, *batch, m)``
+        (calibrated members, when the fit was: see `Source.spread`)."""
         mean = jnp.asarray(self.source.mean, dtype=x.dtype)
         std = jnp.asarray(self.source.std, dtype=x.dtype)
-        return self._raw(x) * std + mean
+        return inflate(self._raw(x) * std + mean, self.source.spread)
 
     def _raw(self, x):
         if self.source.ensemble_size is None:
@@ -400,7 +414,7 @@ class FittedField(eqx.Module):
             if src.ensemble_size is None:
                 mu, sd = raw[: stop - start] * scale + shift, None
             else:
-                y = raw[:, : stop - start] * scale + shift
+                y = inflate(raw[:, : stop - start] * scale + shift, src.spread)
                 mu, sd = y.mean(axis=0), y.std(axis=0, ddof=1 if y.shape[0] > 1 else 0)
                 if quantiles is not None:
                     q = np.quantile(y, quantiles, axis=0)  # (q, n, m)

@@ -64,6 +64,7 @@ def save_field(field: FittedField, path: str | os.PathLike) -> None:
         "architecture": src.architecture,
         "ensemble_size": src.ensemble_size,
         "training": src.training,
+        "spread": None if src.spread is None else list(src.spread),
     }
     npz = io.BytesIO()
     np.savez(npz, **arrays)
@@ -215,6 +216,7 @@ def _source(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Source:
         ensemble_size=meta["ensemble_size"],
         training=meta["training"],
         missing=missing,
+        spread=None if meta.get("spread") is None else tuple(float(v) for v in meta["spread"]),
     )
 
 
