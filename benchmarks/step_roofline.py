@@ -134,24 +134,23 @@ def matmul_flops(points: int, width: int, d: int = 2, k: int = 2) -> float:
     return 3 * forward
 
 
-def median_time(fn, repeat: int) -> float:
+def _times(fn, repeat: int) -> list[float]:
+    """`repeat` wall times of `fn()`, after one untimed warm-up call."""
     fn()
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    return times
+
+
+def median_time(fn, repeat: int) -> float:
+    return float(np.median(_times(fn, repeat)))
 
 
 def best_time(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.min(times))
+    return float(np.min(_times(fn, repeat)))
 
 
 def peak_rates(repeat: int = 15) -> dict:

@@ -1,6 +1,7 @@
 """The default recipe: a problem file that states only the physics is solved, saved, reloaded."""
 
 import textwrap
+from types import SimpleNamespace
 
 import jax
 import jax.numpy as jnp
@@ -37,6 +38,11 @@ def physics_file(tmp_path):
     path = tmp_path / "line.py"
     path.write_text(PHYSICS_ONLY)
     return path
+
+
+def stand_in(problem, path):
+    """A problem file as `choose` reads it: its `path`, no `field`, and `problem()`."""
+    return SimpleNamespace(path=path, field=None, problem=lambda points=None: problem)
 
 
 def test_a_file_with_only_problem_is_solved_saved_and_reloaded(physics_file, tmp_path):
@@ -103,15 +109,7 @@ def test_a_time_axis_where_nothing_oscillates_gets_the_base_frequency():
         domain=cyl,
     )
 
-    class File:  # the two attributes `choose` reads, as a loaded file has them
-        path = "heat.py"
-        field = None
-
-        @staticmethod
-        def problem(points=None):
-            return p
-
-    plan = choose(File(), Settings(steps=1, lbfgs_steps=0))
+    plan = choose(stand_in(p, "heat.py"), Settings(steps=1, lbfgs_steps=0))
     kx, ky, kt = plan.settings.omega
     # rms wavenumbers 20 pi and pi on the unit box mapped to [-1, 1]: 10 pi and pi / 2,
     # the latter below the base frequency 3; nothing along time.
@@ -141,15 +139,7 @@ def test_a_reentrant_corner_gets_a_weighted_distance_or_soft_data():
         domain=domain,
     )
 
-    class File:  # the two attributes `choose` reads, as a loaded file has them
-        path = "mixed.py"
-        field = None
-
-        @staticmethod
-        def problem(points=None):
-            return mixed
-
-    plan = choose(File(), Settings(steps=1, lbfgs_steps=0))
+    plan = choose(stand_in(mixed, "mixed.py"), Settings(steps=1, lbfgs_steps=0))
     assert plan.hard == () and "do not cover the whole boundary" in plan.choices["hard"]
 
 
