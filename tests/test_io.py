@@ -309,6 +309,23 @@ def test_calibrated_ensemble_scales_the_spread_by_the_held_out_errors(tmp_path):
     assert load_field(tmp_path / "c.field").source.spread == field.source.spread
 
 
+def test_calibration_is_per_variable_over_each_ones_finite_cells():
+    x = np.linspace(0.0, 1.0, 120)
+    a = np.sin(3 * x)
+    b = np.where(x < 0.5, np.cos(5 * x), np.nan)  # half the cells missing
+    ds = xr.Dataset({"a": ("x", a), "b": ("x", b)}, coords={"x": x})
+    field = fit_xarray(ds, ensemble_size=3, calibrate=0.25, **{**FAST, "steps": 50})
+    cal = field.source.training["calibration"]
+    held_a, held_b = cal["cells"]
+    assert held_a == 30 and 10 <= held_b < held_a and len(field.source.spread) == 2
+    out = field.predict()
+    assert bool(out["b"].isnull().sum() == 0) and set(out.data_vars) >= {"a_std", "b_std"}
+    with pytest.raises(ValueError, match="holds out .* of variable 'b'"):
+        short = ds.assign(b=("x", np.where(x < 0.1, b, np.nan)))
+        fit_xarray(short, ensemble_size=2, calibrate=0.25, width=8, depth=2, steps=1,
+                   progress=False)  # fmt: skip
+
+
 def test_spread_estimate_recovers_a_known_miscalibration():
     from fieldpde.io._fit import _spread
 
