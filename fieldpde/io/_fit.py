@@ -221,11 +221,11 @@ def fit_xarray(
     for n, count in zip(names, source_finite.sum(axis=0), strict=True):
         if count == 0:
             raise ValueError(f"variable {n!r} has no finite values to fit")
-    held = y_held = None
+    held: tuple[np.ndarray, np.ndarray] | None = None  # (flat cell indices, their values)
     if calibrate is not None:
-        held = _calibration_cells(source_finite, names, calibrate, seed)
-        y_held, y = y[held], y.copy()
-        y[held] = np.nan  # not fitted
+        cells = _calibration_cells(source_finite, names, calibrate, seed)
+        held, y = (cells, y[cells]), y.copy()
+        y[cells] = np.nan  # not fitted
     finite = np.isfinite(y)
     mean = np.array([y[finite[:, j], j].mean() for j in range(y.shape[1])])
     std = np.array([y[finite[:, j], j].std() for j in range(y.shape[1])])
@@ -317,8 +317,9 @@ def fit_xarray(
 
     spread, training_extra = None, {}
     if held is not None:
+        cells, y_held = held
         x_held = np.concatenate(
-            [e[i] for e, i in zip(enc, np.unravel_index(held, shape), strict=True)], axis=1
+            [e[i] for e, i in zip(enc, np.unravel_index(cells, shape), strict=True)], axis=1
         )
         members = np.asarray(
             eqx.filter_vmap(lambda n: n(jnp.asarray(x_held, dtype=dtype)))(net), np.float64
