@@ -7,7 +7,7 @@ Reference: a Fourier spectral method of lines with diffrax (`fieldpde.reference.
 4096 modes, 201 save times, tolerances 1e-10/1e-12). The initial data are periodic but
 not smoothly so ($u_0'(\pm 1) = \mp 2$), so the modes converge algebraically: the 512-,
 1024- and 2048-mode solutions differ from the 4096-mode one by 1.1e-5, 3.4e-6 and 7.0e-7
-(relative L2), i.e. the reference is good to about 2e-7. It is cached as ``.npz`` in
+(relative L2), i.e. the reference is good to about 2e-7. It is cached as netCDF in
 ``$FIELDPDE_CACHE`` (default ``~/.cache/fieldpde``), keyed by its settings; the default
 513 x 201 output grid falls on reference nodes.
 
@@ -17,9 +17,6 @@ MLP $N$, so only the PDE residual is trained. Adam 1000 steps, then dense SSBroy
 steps on one batch of 8192 points, float64: `fieldpde solve allen_cahn` reaches relative
 L2 5.5e-4 in 386 s (2 cores shared with other jobs, load average 8-9).
 """
-
-import os
-from pathlib import Path
 
 import equinox as eqx
 import jax
@@ -50,42 +47,24 @@ def initial(x):
     return x**2 * np.cos(np.pi * x)
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("FIELDPDE_CACHE", Path.home() / ".cache" / "fieldpde"))
-
-
 def reference_dataset(modes: int = MODES, save_times: int = SAVE_TIMES):
     """The spectral reference as an xarray Dataset (computed once, then read from the cache)."""
-    import xarray as xr
+    from fieldpde.reference import allen_cahn, cached_dataset
 
-    from fieldpde.reference import allen_cahn
-
-    path = (
-        cache_dir() / f"allen_cahn_eps{EPSILON:.1e}_k{KAPPA:g}_modes{modes}_times{save_times}.npz"
-    )
-    times = np.linspace(0.0, 1.0, save_times)
-    attrs = {"equation": "allen_cahn", "boundary": "periodic", "method": "spectral"}
-    if path.exists():
-        data = np.load(path)
-        attrs.update(bounds=np.array([-1.0, 1.0]), diffusivity=EPSILON, reaction=KAPPA)
-        return xr.Dataset(
-            {"u": (("time", "x"), data["u"])}, coords={"time": times, "x": data["x"]}, attrs=attrs
+    def solve():
+        return allen_cahn(
+            initial,
+            bounds=[(-1.0, 1.0)],
+            shape=modes,
+            times=np.linspace(0.0, 1.0, save_times),
+            diffusivity=EPSILON,
+            reaction=KAPPA,
+            rtol=1e-10,
+            atol=1e-12,
         )
-    ds = allen_cahn(
-        initial,
-        bounds=[(-1.0, 1.0)],
-        shape=modes,
-        times=times,
-        diffusivity=EPSILON,
-        reaction=KAPPA,
-        rtol=1e-10,
-        atol=1e-12,
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, x=ds.x.values, u=ds.u.values)
-    os.replace(tmp, path)
-    return ds
+
+    key = dict(eps=EPSILON, k=KAPPA, modes=modes, times=save_times)
+    return cached_dataset("allen_cahn", solve, **key)
 
 
 def reference():

@@ -7,7 +7,7 @@ Reference: the solution is odd in $x$ and 2-periodic, so the Dirichlet problem e
 periodic one on $[-1, 1)$, solved here by a Fourier spectral method of lines with diffrax
 (`fieldpde.reference.burgers`, 2048 modes, 1025 save times). Its error is ~1e-9 (the
 1024-mode solution differs from the 4096-mode one by 1.2e-8). The solve takes ~10 s, so the
-result is cached as ``.npz`` in ``$FIELDPDE_CACHE`` (default ``~/.cache/fieldpde``), keyed by
+result is cached as netCDF in ``$FIELDPDE_CACHE`` (default ``~/.cache/fieldpde``), keyed by
 its settings. The default 257-node output grid falls on reference nodes.
 
 fieldpde solves it with Raissi et al.'s network, a tanh MLP (8 hidden layers of 20,
@@ -25,9 +25,6 @@ gave 5.5e-6 (seed 0) in 838 s. The previous default, L-BFGS for 6500 steps, gave
 A SIREN (``activation="siren"``: 32x5, omega 4, Adam 1000 + L-BFGS 1000) reached 2.9e-2 in
 29 min; see docs/benchmarks.md.
 """
-
-import os
-from pathlib import Path
 
 import jax.numpy as jnp
 import numpy as np
@@ -58,40 +55,24 @@ def initial(x):
     return -np.sin(np.pi * x)
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("FIELDPDE_CACHE", Path.home() / ".cache" / "fieldpde"))
-
-
 def reference_dataset(modes: int = 2048, save_times: int = 1025):
     """The spectral reference as an xarray Dataset (computed once, then read from the cache)."""
-    import xarray as xr
+    from fieldpde.reference import burgers, cached_dataset
 
-    from fieldpde.reference import burgers
+    def solve():
+        return burgers(
+            initial,
+            bounds=[(-1.0, 1.0)],
+            shape=modes,
+            times=np.linspace(0.0, 1.0, save_times),
+            viscosity=NU,
+            boundary="periodic",
+            method="spectral",
+            rtol=1e-10,
+            atol=1e-12,
+        )
 
-    path = cache_dir() / f"burgers_nu{NU:.6e}_modes{modes}_times{save_times}.npz"
-    times = np.linspace(0.0, 1.0, save_times)
-    if path.exists():
-        data = np.load(path)
-        x, u = data["x"], data["u"]
-        attrs = {"equation": "burgers", "boundary": "periodic", "method": "spectral"}
-        attrs.update(bounds=np.array([-1.0, 1.0]), viscosity=NU)
-        return xr.Dataset({"u": (("time", "x"), u)}, coords={"time": times, "x": x}, attrs=attrs)
-    ds = burgers(
-        initial,
-        bounds=[(-1.0, 1.0)],
-        shape=modes,
-        times=times,
-        viscosity=NU,
-        boundary="periodic",
-        method="spectral",
-        rtol=1e-10,
-        atol=1e-12,
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, x=ds.x.values, u=ds.u.values)
-    os.replace(tmp, path)
-    return ds
+    return cached_dataset("burgers", solve, nu=NU, modes=modes, times=save_times)
 
 
 def reference():

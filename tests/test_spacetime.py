@@ -92,7 +92,7 @@ def test_burgers_reference_is_cached_and_matches_the_dirichlet_fd_solver(tmp_pat
     burgers = load("burgers")
     monkeypatch.setenv("FIELDPDE_CACHE", str(tmp_path))
     ds = burgers.reference_dataset(modes=128, save_times=5)
-    (cached,) = tmp_path.glob("burgers_*.npz")
+    (cached,) = tmp_path.glob("burgers_*.nc")
     again = burgers.reference_dataset(modes=128, save_times=5)  # read back from the cache
     np.testing.assert_array_equal(again.u.values, ds.u.values)
     # at t = 0.25, before the shock steepens, a Dirichlet FD solution on 257 nodes agrees

@@ -15,9 +15,12 @@ or a Fourier spectral method in space and Dirichlet or periodic boundaries; each
 
 Scattered references (COMSOL text exports, any node/value table with ``%`` comment lines)
 are read by `read_comsol` into a `NodeTable`, which interpolates between its nodes and
-scores a field at the nodes themselves.
+scores a field at the nodes themselves. `cached_dataset` solves a slow reference once and
+reads it back from ``$FIELDPDE_CACHE`` afterwards.
 """
 
+from ._cache import cache_dir as cache_dir
+from ._cache import cached_dataset as cached_dataset
 from ._comsol import NodeTable as NodeTable
 from ._comsol import read_comsol as read_comsol
 from ._finite_difference import helmholtz_fd as helmholtz_fd
