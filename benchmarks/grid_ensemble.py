@@ -7,6 +7,17 @@ the engine) are both compiled beforehand and then timed alternately; the table g
 median times, their ratio and the largest difference between their predictions (the same
 computation batched, so equal up to the order of floating-point sums).
 
+The floor is what one member's training step cannot go below on this machine: its matmul
+FLOPs (forward and backward, 3x the forward's 2 x points x sum of in x out) at the best
+matmul rate measured here (`step_roofline.peak_rates`), plus its sines and cosines (one
+pair per hidden unit and point: the forward's sine, the backward's cosine) at the best rate
+of `fieldpde.ops.sincos` (the sine SIREN uses) on a large array. "x floor"
+is each path's time per member and step over that floor: vmapping can remove overhead,
+not work, so the ratio of the two paths cannot exceed the sequential path's "x floor".
+The last two columns time the bare Adam step on one fixed batch (no sampling, no engine),
+of one SIREN and of the members vmapped (per member): where the second is not below the
+first, the step is compute-bound and batching the members cannot make it cheaper.
+
     python benchmarks/grid_ensemble.py [--rounds 3] [--members 8] [--cases 0 1 2]
 """
 
@@ -22,9 +33,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from step_roofline import best_time, peak_rates
 
 from fieldpde.io import _fit as fit_module
 from fieldpde.io import fit_xarray
+from fieldpde.ops import sincos
 from fieldpde.train import fit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +76,61 @@ class _Sequential:
         return Result()
 
 
+def sine_rate(repeat: int = 10) -> float:
+    """(sin, cos) pairs per second: the best of `repeat` runs of `fieldpde.ops.sincos` on
+    4M float32 values."""
+    x = jax.random.uniform(jax.random.key(3), (1 << 22,), jnp.float32, -10.0, 10.0)
+    pair = jax.jit(sincos)
+    return x.size / best_time(lambda: jax.block_until_ready(pair(x)), repeat)
+
+
+def floor_seconds(points, d_in, width, depth, rates) -> float:
+    """One member's step at this machine's peak rates: matmuls plus sines and cosines."""
+    sizes = [d_in] + [width] * (depth - 1) + [1]
+    matmul = 3 * 2 * points * sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    pairs = points * width * (depth - 1)
+    return matmul / rates["matmul"] + pairs / rates["sine"]
+
+
+def bare_step_ms(points, d_in, width, depth, members, repeat: int = 3) -> tuple[float, float]:
+    """ms per member and Adam step on one fixed batch: one SIREN alone, and `members`
+    SIRENs vmapped (the best of `repeat` scans of 50 steps each)."""
+    import optax
+
+    from fieldpde import SIREN
+
+    keys = jax.random.split(jax.random.key(0), members)
+    nets = eqx.filter_vmap(
+        lambda k: SIREN.init(d_in, width, 1, depth=depth, key=k, first_omega=30.0)
+    )(keys)
+    params, static = eqx.partition(nets, eqx.is_inexact_array)
+    x = jax.random.uniform(jax.random.key(1), (points, d_in), jnp.float32, -1.0, 1.0)
+    y = jnp.sin(3 * x[:, :1])
+    opt = optax.adam(1e-3)
+
+    def loss(p):
+        return jnp.mean((eqx.combine(p, static)(x) - y) ** 2)
+
+    def steps(p, s, vmapped):
+        grad = jax.vmap(jax.grad(loss)) if vmapped else jax.grad(loss)
+        update = jax.vmap(opt.update) if vmapped else opt.update
+
+        def step(c, _):
+            u, s2 = update(grad(c[0]), c[1], c[0])
+            return (optax.apply_updates(c[0], u), s2), None
+
+        return jax.lax.scan(step, (p, s), None, length=50)[0]
+
+    out = []
+    for vmapped, count in ((False, 1), (True, members)):
+        p = params if vmapped else jax.tree.map(lambda a: a[0], params)
+        s = jax.vmap(opt.init)(p) if vmapped else opt.init(p)
+        run = jax.jit(lambda p, s, v=vmapped: steps(p, s, v))
+        seconds = best_time(lambda r=run, p=p, s=s: jax.block_until_ready(r(p, s)), repeat)
+        out.append(seconds / 50 / count)
+    return out[0] * 1e3, out[1] * 1e3
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -76,8 +144,14 @@ def main():
         f"{machine}; jax {jax.__version__}; {args.members} members; medians over "
         f"{args.rounds} rounds"
     )
-    print("| grid | SIREN | points/step | steps | vmapped s | sequential s | ratio | max diff |")
-    print("|---|---|---|---|---|---|---|---|")
+    rates = {"matmul": peak_rates()["matmul"], "sine": sine_rate()}
+    print(f"peak matmul {rates['matmul'] / 1e9:.0f} GFLOP/s, {rates['sine'] / 1e9:.2f} G sincos/s")
+    print(
+        "| grid | SIREN | points/step | steps | vmapped s | sequential s | ratio | max diff "
+        "| floor ms/member-step | vmapped x floor | sequential x floor | bare step ms, 1 SIREN "
+        "| bare step ms/member, vmapped |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     cases = CASES if args.cases is None else [CASES[i] for i in args.cases]
     for grid, width, depth, points, steps in cases:
         obs, _ = geo.observed(geo.truth(*grid))
@@ -106,8 +180,15 @@ def main():
         a, b = vmap_field.predict(), seq_field.predict()
         diff = float(np.nanmax(np.abs(a["sst"].values - b["sst"].values)))
         tv, ts = statistics.median(t_v), statistics.median(t_s)
+        d_in = vmap_field.source.architecture["in_features"]
+        floor = floor_seconds(min(points, int(np.isfinite(obs.values).sum())), d_in, width,
+                              depth, rates)  # fmt: skip
+        per = args.members * steps
+        batch = min(points, int(np.isfinite(obs.values).sum()))
+        one, each = bare_step_ms(batch, d_in, width, depth, args.members)
         print(f"| {grid} | {width}x{depth} | {points} | {steps} | {tv:.2f} | {ts:.2f} | "
-              f"{ts / tv:.2f}x | {diff:.1e} |", flush=True)  # fmt: skip
+              f"{ts / tv:.2f}x | {diff:.1e} | {floor * 1e3:.3f} | {tv / per / floor:.2f} | "
+              f"{ts / per / floor:.2f} | {one:.3f} | {each:.3f} |", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
