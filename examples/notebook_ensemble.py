@@ -110,8 +110,8 @@ def log_joint(net: SIREN, xb: jax.Array, yb: jax.Array):
 def nudged_init_fn(nudge: int):
     """`init_fn` with every initial weight scaled by ``1 + 1e-15 * N(0, 1)`` (key `nudge`).
 
-    A change of the order of float64's rounding: it moves no weight by more than a few
-    units in its last place, and shows which results are decided by rounding alone.
+    A change of the order of float64's rounding (a few to a few tens of units in each
+    weight's last place): it shows which results are decided by rounding alone.
     """
 
     def init(key: jax.Array) -> SIREN:
