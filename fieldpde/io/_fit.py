@@ -15,7 +15,7 @@ from ..nn import SIREN
 from ..problem import Problem
 from ..train import fit, fit_ensemble
 from ._coords import axis_encoding, is_global_longitude
-from ._field import Coordinate, FittedField, Source
+from ._field import Coordinate, FittedField, Source, _apply_ensemble
 from ._pde import GridPDE
 
 DEFAULT_PERIOD = 360.0
@@ -321,9 +321,7 @@ def fit_xarray(
         x_held = np.concatenate(
             [e[i] for e, i in zip(enc, np.unravel_index(cells, shape), strict=True)], axis=1
         )
-        members = np.asarray(
-            eqx.filter_vmap(lambda n: n(jnp.asarray(x_held, dtype=dtype)))(net), np.float64
-        )
+        members = np.asarray(_apply_ensemble(net, jnp.asarray(x_held, dtype=dtype)), np.float64)
         spread = _spread(members * std + mean, y_held)
         training_extra["calibration"] = {
             "fraction": calibrate,
