@@ -299,6 +299,11 @@ def test_calibrated_ensemble_scales_the_spread_by_the_held_out_errors(tmp_path):
     np.testing.assert_allclose(out["u_std"], c * plain["u_std"], rtol=1e-10)
     mean, member = plain["u"].values, plain["u_member"].values  # (x), (member, x)
     np.testing.assert_allclose(out["u_member"].values, mean + c * (member - mean), rtol=1e-10)
+    # the uncertainty variables say they are calibrated, and by how much
+    assert out["u_std"].attrs["long_name"] == "ensemble standard deviation of u (calibrated)"
+    assert f"{c:.6g}" in out["u_member"].attrs["comment"]
+    assert "comment" not in plain["u_std"].attrs
+    assert plain["u_std"].attrs["long_name"] == "ensemble standard deviation of u"
     # _spread: the rms of the standardised errors (here over every cell)
     z = (da.values - plain["u"].values) / plain["u_std"].values
     members = plain["u_member"].values[:, :, None]

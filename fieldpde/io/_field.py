@@ -281,7 +281,14 @@ class FittedField(eqx.Module):
             data_vars[name] = xr.Variable(self.dims, mean[j], attrs)
             if std is not None:
                 uncertainty = _uncertainty_variables(
-                    name, attrs, self.dims, std[j], extra.get("quantile"), extra.get("member"), j
+                    name,
+                    attrs,
+                    self.dims,
+                    std[j],
+                    extra.get("quantile"),
+                    extra.get("member"),
+                    j,
+                    None if src.spread is None else src.spread[j],
                 )
                 data_vars[name].attrs["ancillary_variables"] = " ".join(uncertainty)
                 data_vars.update(uncertainty)
@@ -443,14 +450,23 @@ class FittedField(eqx.Module):
 _DESCRIBING = ("units", "long_name", "standard_name")
 
 
-def _uncertainty_variables(name, attrs, dims, std, quantile, member, j) -> dict[str, Any]:
+def _uncertainty_variables(
+    name, attrs, dims, std, quantile, member, j, spread=None
+) -> dict[str, Any]:
     """The ensemble's ``<name>_std`` (and ``_quantile``, ``_member``) xarray Variables,
     with CF attributes: the ``standard_error`` standard-name modifier on the std, and the
-    units, long name and standard name of the mean."""
+    units, long name and standard name of the mean; with `spread` (the variable's
+    calibration factor) the long names say "calibrated" and a ``comment`` gives it."""
     import xarray as xr
 
     base = {k: attrs[k] for k in _DESCRIBING if k in attrs}
     long_name = attrs.get("long_name", str(name))
+    if spread is not None:
+        long_name = f"{long_name} (calibrated)"
+        base["comment"] = (
+            f"members' deviations from their mean scaled by {float(spread):.6g}, the rms "
+            "standardised error on cells held out of the fit (fit_xarray's calibrate)"
+        )
     std_attrs = {k: v for k, v in base.items() if k != "standard_name"}
     std_attrs["long_name"] = f"ensemble standard deviation of {long_name}"
     if "standard_name" in attrs:
