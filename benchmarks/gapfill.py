@@ -154,19 +154,19 @@ def run_fieldpde(train, test, *, args, grid, ensemble, pde, calibrate=False, see
     if pde:
         kw.update(LAPLACE[grid])
         weight = kw.pop("weight")
-        weight = weight if args.pde_weight is None else args.pde_weight
+        if args.pde_weight is not None:
+            weight = args.pde_weight
+        h = float(np.mean([np.abs(np.diff(train[d].values)).mean() for d in train.dims]))
+        s = float(train.std())
+        kw["constraints"] = [
+            GridPDE(lambda c, d: d.laplacian * (h**2 / s), num_points=256, weight=weight)
+        ]
     if args.steps is not None:
         kw["steps"] = args.steps
     if ensemble:
         kw["ensemble_size"] = args.members
     if calibrate:
         kw["calibrate"] = args.calibrate
-    if pde:
-        h = float(np.mean([np.abs(np.diff(train[d].values)).mean() for d in train.dims]))
-        s = float(train.std())
-        kw["constraints"] = [
-            GridPDE(lambda c, d: d.laplacian * (h**2 / s), num_points=256, weight=weight)
-        ]
     t0 = time.perf_counter()
     field = fit_xarray(train, **kw)
     pred = field.predict(members=ensemble)
@@ -256,8 +256,10 @@ def main():
         for name, (method, kw) in methods.items():
             if args.methods is not None and name not in args.methods:
                 continue
-            seeds = args.seeds if method is run_fieldpde else [None]
-            runs = [method(train, test, **kw, **({} if k is None else {"seed": k})) for k in seeds]
+            if method is run_fieldpde:
+                runs = [method(train, test, **kw, seed=k) for k in args.seeds]
+            else:  # deterministic
+                runs = [method(train, test, **kw)]
             print(f"| {grid} | {name} | {int(cells.sum())} | " + " | ".join(
                 _cell([r[0].get(m) for r in runs], spec)
                 for m, spec in (("rmse", ".4g"), ("coverage", ".2f"), ("crps", ".4g"))
