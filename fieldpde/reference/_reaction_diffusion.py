@@ -9,18 +9,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 
 from ._time_stepping import (
     Boundary,
     Method,
-    _boundary_fn,
     _common,
     _dataset,
-    _fill_edges,
     _Grid,
     _positive,
-    _solve,
+    _solve_pinned,
 )
 
 
@@ -79,21 +76,15 @@ def allen_cahn(
     grid = _Grid(bounds, shape, boundary, method, max_dim=2)
     t0 = grid.start(t0)
     save_times, u0 = _common(grid, initial, times, t0)
+
+    def interior(u):
+        return eps * grid.laplacian(u) + kappa * (u - u**3)
+
     with jax.enable_x64(True):
-        g = _boundary_fn(grid, boundary_value)
-        edge = jnp.asarray(grid.edge)
-
-        def rhs(t, u):
-            if g is not None:
-                u = jnp.where(edge, g(t), u)
-            du = eps * grid.laplacian(u) + kappa * (u - u**3)
-            return du if g is None else jnp.where(edge, 0.0, du)
-
-        ys, stats = _solve(
-            grid, rhs, jnp.asarray(u0), save_times, t0,
+        ys, stats = _solve_pinned(
+            grid, boundary_value, interior, u0, save_times, t0,
             solver=solver, rtol=rtol, atol=atol, max_steps=max_steps,
         )  # fmt: skip
-        ys = _fill_edges(grid, g, ys, save_times)
     return _dataset(
         grid,
         save_times,

@@ -266,6 +266,22 @@ def _fill_edges(grid, g, ys, times):
     return out
 
 
+def _solve_pinned(grid, boundary_value, interior, u0, times, t0, **solver):
+    """Integrate ``u_t = interior(u)`` from `t0` with the Dirichlet edge nodes held at
+    `boundary_value` (none on a periodic grid); returns (ys, stats), the saved states'
+    edge nodes set to the data. Call it under ``jax.enable_x64(True)``."""
+    g = _boundary_fn(grid, boundary_value)
+    edge = jnp.asarray(grid.edge)
+
+    def rhs(t, u):
+        if g is None:
+            return interior(u)
+        return jnp.where(edge, 0.0, interior(jnp.where(edge, g(t), u)))
+
+    ys, stats = _solve(grid, rhs, jnp.asarray(u0), times, t0, **solver)
+    return _fill_edges(grid, g, ys, times), stats
+
+
 def heat(
     initial: Any,
     *,
@@ -315,21 +331,15 @@ def heat(
     grid = _Grid(bounds, shape, boundary, method, max_dim=3)
     t0 = grid.start(t0)
     times, u0 = _common(grid, initial, times, t0)
+
+    def interior(u):
+        return kappa * grid.laplacian(u)
+
     with jax.enable_x64(True):
-        g = _boundary_fn(grid, boundary_value)
-        edge = jnp.asarray(grid.edge)
-
-        def rhs(t, u):
-            if g is not None:
-                u = jnp.where(edge, g(t), u)
-            du = kappa * grid.laplacian(u)
-            return du if g is None else jnp.where(edge, 0.0, du)
-
-        ys, stats = _solve(
-            grid, rhs, jnp.asarray(u0), times, t0,
+        ys, stats = _solve_pinned(
+            grid, boundary_value, interior, u0, times, t0,
             solver=solver, rtol=rtol, atol=atol, max_steps=max_steps,
         )  # fmt: skip
-        ys = _fill_edges(grid, g, ys, times)
     return _dataset(
         grid,
         times,
@@ -464,21 +474,15 @@ def burgers(
     grid = _Grid(bounds, shape, boundary, method, max_dim=1)
     t0 = grid.start(t0)
     times, u0 = _common(grid, initial, times, t0)
+
+    def interior(u):
+        return nu * grid.d2(u, 0) - grid.d1(0.5 * u * u, 0)
+
     with jax.enable_x64(True):
-        g = _boundary_fn(grid, boundary_value)
-        edge = jnp.asarray(grid.edge)
-
-        def rhs(t, u):
-            if g is not None:
-                u = jnp.where(edge, g(t), u)
-            du = nu * grid.d2(u, 0) - grid.d1(0.5 * u * u, 0)
-            return du if g is None else jnp.where(edge, 0.0, du)
-
-        ys, stats = _solve(
-            grid, rhs, jnp.asarray(u0), times, t0,
+        ys, stats = _solve_pinned(
+            grid, boundary_value, interior, u0, times, t0,
             solver=solver, rtol=rtol, atol=atol, max_steps=max_steps,
         )  # fmt: skip
-        ys = _fill_edges(grid, g, ys, times)
     return _dataset(
         grid,
         times,
