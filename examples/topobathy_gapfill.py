@@ -6,7 +6,7 @@ nothing is downloaded), every second cell in each direction. An 8 x 8 block is r
 and `fieldpde.io.fit_xarray` fills it three ways:
 
 - from the data alone (`SETTINGS`: a 64x3 SIREN, 1000 steps);
-- with a Laplace smoothness prior, ``constraints=[laplace_prior(gappy, 1.0)]``: a
+- with a Laplace smoothness prior, ``constraints=[laplace_prior(gappy, WEIGHT)]``: a
   `GridPDE` whose residual is $h^2\\Delta u / s$ ($h$ the grid spacing in degrees, $s$ the
   data's std), a dimensionless second difference, on the grid's own (lat, lon) box;
 - as a 16-member ensemble (one vmapped program), its spread calibrated on a random tenth

@@ -8,8 +8,6 @@ time stepping (diffrax) and output Dataset are those of the other method-of-line
 from collections.abc import Sequence
 from typing import Any
 
-import jax
-
 from ._time_stepping import (
     Boundary,
     Method,
@@ -80,11 +78,10 @@ def allen_cahn(
     def interior(u):
         return eps * grid.laplacian(u) + kappa * (u - u**3)
 
-    with jax.enable_x64(True):
-        ys, stats = _solve_pinned(
-            grid, boundary_value, interior, u0, save_times, t0,
-            solver=solver, rtol=rtol, atol=atol, max_steps=max_steps,
-        )  # fmt: skip
+    ys, stats = _solve_pinned(
+        grid, boundary_value, interior, u0, save_times, t0,
+        solver=solver, rtol=rtol, atol=atol, max_steps=max_steps,
+    )  # fmt: skip
     return _dataset(
         grid,
         save_times,

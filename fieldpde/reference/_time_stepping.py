@@ -269,17 +269,18 @@ def _fill_edges(grid, g, ys, times):
 def _solve_pinned(grid, boundary_value, interior, u0, times, t0, **solver):
     """Integrate ``u_t = interior(u)`` from `t0` with the Dirichlet edge nodes held at
     `boundary_value` (none on a periodic grid); returns (ys, stats), the saved states'
-    edge nodes set to the data. Call it under ``jax.enable_x64(True)``."""
-    g = _boundary_fn(grid, boundary_value)
-    edge = jnp.asarray(grid.edge)
+    edge nodes set to the data (in float64)."""
+    with jax.enable_x64(True):
+        g = _boundary_fn(grid, boundary_value)
+        edge = jnp.asarray(grid.edge)
 
-    def rhs(t, u):
-        if g is None:
-            return interior(u)
-        return jnp.where(edge, 0.0, interior(jnp.where(edge, g(t), u)))
+        def rhs(t, u):
+            if g is None:
+                return interior(u)
+            return jnp.where(edge, 0.0, interior(jnp.where(edge, g(t), u)))
 
-    ys, stats = _solve(grid, rhs, jnp.asarray(u0), times, t0, **solver)
-    return _fill_edges(grid, g, ys, times), stats
+        ys, stats = _solve(grid, rhs, jnp.asarray(u0), times, t0, **solver)
+        return _fill_edges(grid, g, ys, times), stats
 
 
 def heat(
@@ -335,11 +336,10 @@ def heat(
     def interior(u):
         return kappa * grid.laplacian(u)
 
-    with jax.enable_x64(True):
-        ys, stats = _solve_pinned(
-            grid, boundary_value, interior, u0, times, t0,
-            solver=solver, rtol=rtol, atol=atol, max_steps=max_steps,
-        )  # fmt: skip
+    ys, stats = _solve_pinned(
+        grid, boundary_value, interior, u0, times, t0,
+        solver=solver, rtol=rtol, atol=atol, max_steps=max_steps,
+    )  # fmt: skip
     return _dataset(
         grid,
         times,
@@ -478,11 +478,10 @@ def burgers(
     def interior(u):
         return nu * grid.d2(u, 0) - grid.d1(0.5 * u * u, 0)
 
-    with jax.enable_x64(True):
-        ys, stats = _solve_pinned(
-            grid, boundary_value, interior, u0, times, t0,
-            solver=solver, rtol=rtol, atol=atol, max_steps=max_steps,
-        )  # fmt: skip
+    ys, stats = _solve_pinned(
+        grid, boundary_value, interior, u0, times, t0,
+        solver=solver, rtol=rtol, atol=atol, max_steps=max_steps,
+    )  # fmt: skip
     return _dataset(
         grid,
         times,
